@@ -1,0 +1,1 @@
+"""newsbot's answering engine: corpus → chunks → Chroma → cited answers."""

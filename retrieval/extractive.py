@@ -1,0 +1,156 @@
+"""The embedded answerer: cited sentences picked from the retrieved passages.
+
+No language model runs here. The answer is at most ``max_sentences`` sentences of the
+passages, each followed by the ``[n]`` of its passage. Sentences are scored by the share
+of the question's terms (IDF-weighted, French stemming) they contain, with a bonus for
+the rank of their passage and for the sentence right after a strong one.
+
+Refusal is a rule: the best passage must be close enough to the question, either
+densely (cosine) or lexically (IDF-weighted share of the question's terms it contains).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from retrieval.chunking import split_sentences
+from retrieval.lexical import LexicalIndex
+from retrieval.types import Passage, Turn
+
+_EN_WORDS = {
+    "the", "what", "who", "when", "where", "why", "how", "which", "is", "are", "was", "were",
+    "does", "did", "do", "of", "and", "about", "with", "will", "would", "has", "have", "there",
+}
+_FR_WORDS = {
+    "le", "la", "les", "de", "des", "du", "que", "qui", "quel", "quelle", "quels", "quelles",
+    "est", "sont", "et", "pour", "dans", "une", "un", "comment", "pourquoi", "quand", "où",
+    "combien", "qu", "au", "aux", "ce", "cette",
+}
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(et|mais|puis|aussi|ensuite|and|but|also|what about|how about)\b", re.IGNORECASE
+)
+_PRONOUNS = {
+    "il", "elle", "ils", "elles", "lui", "leur", "eux", "ça", "cela", "celui", "celle", "ceux",
+    "he", "she", "they", "it", "them", "him", "her", "this", "that", "those",
+}
+
+
+def language_of(text: str) -> str:
+    words = re.findall(r"[a-zàâçéèêëîïôûùüÿœ']+", text.lower().replace("’", "'"))
+    en = sum(w in _EN_WORDS for w in words)
+    fr = sum(w.split("'")[0] in _FR_WORDS for w in words)
+    return "en" if en > fr else "fr"
+
+
+@functools.lru_cache(maxsize=1)
+def messages() -> dict[str, dict[str, str]]:
+    import yaml
+
+    text = resources.files("retrieval.prompts").joinpath("messages.yaml").read_text("utf-8")
+    data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    return data
+
+
+def message(key: str, language: str) -> str:
+    table = messages()
+    return table.get(language, table["fr"])[key]
+
+
+def condense(question: str, history: list[Turn], lexical: LexicalIndex | None, max_turns: int) -> str:
+    """A standalone version of a follow-up question, built from the conversation.
+
+    A question is a follow-up when it opens with a conjunction ("et la Chine ?"), uses a
+    pronoun that points back, or has fewer than three terms of its own; then the previous
+    question is put before it.
+    """
+    if not history or max_turns <= 0:
+        return question
+    words = set(re.findall(r"[\w']+", question.lower().replace("’", "'")))
+    terms = lexical.analyzer.tokens(question) if lexical else list(words)
+    follow_up = bool(_FOLLOW_UP_START.match(question)) or bool(words & _PRONOUNS) or len(terms) < 3
+    if not follow_up:
+        return question
+    previous = history[-1].question
+    return f"{previous} {question}"
+
+
+@dataclass
+class Composed:
+    text: str
+    cited: set[int]  # 1-based numbers of the cited passages
+    refused: bool
+
+
+@dataclass
+class ExtractiveAnswerer:
+    max_sentences: int = 3
+    min_dense_score: float = 0.80
+    min_term_coverage: float = 0.5
+
+    def relevant(self, query: str, passages: list[Passage], lexical: LexicalIndex) -> bool:
+        if not passages:
+            return False
+        best_dense = max((p.dense_score or 0.0) for p in passages)
+        best_coverage = max(lexical.coverage(query, f"{p.title}\n{p.text}") for p in passages[:3])
+        return best_dense >= self.min_dense_score or best_coverage >= self.min_term_coverage
+
+    def answer(self, question: str, query: str, passages: list[Passage], lexical: LexicalIndex) -> Composed:
+        language = language_of(question)
+        if not self.relevant(query, passages, lexical):
+            return Composed(message("refused", language), set(), True)
+        scored = self.score_sentences(query, question, passages, lexical)
+        if not scored:
+            return Composed(message("refused", language), set(), True)
+        best = scored[0][0]
+        chosen = [item for item in scored if item[0] >= 0.5 * best][: self.max_sentences]
+        parts = []
+        cited: set[int] = set()
+        for _, n, _, sentence in chosen:
+            parts.append(f"{sentence} [{n}]")
+            cited.add(n)
+        return Composed(" ".join(parts), cited, False)
+
+    def score_sentences(
+        self, query: str, question: str, passages: list[Passage], lexical: LexicalIndex
+    ) -> list[tuple[float, int, int, str]]:
+        """(score, passage number, sentence index, sentence), best first."""
+        q_terms = set(lexical.analyzer.tokens(query))
+        own_terms = set(lexical.analyzer.tokens(question))
+        weights = {t: lexical.idf(t) * (1.5 if t in own_terms else 1.0) for t in q_terms}
+        total = sum(weights.values()) or 1.0
+        items: list[tuple[float, int, int, str]] = []
+        for rank, passage in enumerate(passages):
+            sentences = split_sentences(passage.text)
+            raw: list[float] = []
+            for sentence in sentences:
+                present = set(lexical.analyzer.tokens(sentence))
+                raw.append(sum(w for t, w in weights.items() if t in present) / total)
+            prior = 0.15 / (rank + 1)
+            for i, sentence in enumerate(sentences):
+                score = raw[i] + prior
+                if i > 0:
+                    score += 0.25 * raw[i - 1]  # the answer often follows the sentence that matches
+                if len(sentence) < 25:
+                    score *= 0.5
+                items.append((round(score, 6), rank + 1, i, sentence))
+        items.sort(key=lambda x: (-x[0], x[1], x[2]))
+        # one sentence only once (overlapping chunks repeat sentences)
+        seen: set[str] = set()
+        unique = []
+        for item in items:
+            if item[3] not in seen:
+                seen.add(item[3])
+                unique.append(item)
+        return unique
+
+
+def from_settings(settings: Any) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(
+        max_sentences=settings.max_answer_sentences,
+        min_dense_score=settings.min_dense_score,
+        min_term_coverage=settings.min_term_coverage,
+    )

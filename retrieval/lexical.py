@@ -1,0 +1,108 @@
+"""French lexical analysis and BM25 (bm25s + the Snowball French stemmer)."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_EXTRA_STOPWORDS = {
+    # question words and light verbs that say nothing about the topic
+    "quel", "quelle", "quels", "quelles", "qui", "quoi", "que", "qu", "quand", "comment",
+    "pourquoi", "combien", "où", "lequel", "laquelle", "lesquels", "lesquelles", "dont",
+    "est", "sont", "été", "être", "fait", "faire", "a", "ont", "avait", "peut", "elle", "il",
+    "l", "d", "j", "c", "s", "n", "m", "t", "y", "ce", "cet", "cette", "ces", "se", "sa", "son",
+    "ses", "leur", "leurs", "du", "des", "de", "la", "le", "les", "un", "une", "et", "ou", "en",
+    "au", "aux", "par", "pour", "sur", "dans", "avec", "sans", "plus", "moins", "très", "ne",
+    "pas", "selon", "lors", "entre", "chez", "vers", "donc", "alors", "ainsi", "aussi",
+    # English, for questions asked in English
+    "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were",
+    "what", "who", "whom", "which", "when", "where", "why", "how", "does", "did", "do", "with",
+    "about", "by", "from", "at", "as", "be", "it", "its", "that", "this", "these", "those",
+}
+
+
+class FrenchAnalyzer:
+    """Lower-case, split on non-letters (apostrophes included), drop stop words, stem."""
+
+    def __init__(self) -> None:
+        self._stemmer: Any = None
+        self._stopwords: set[str] | None = None
+        self._lock = threading.Lock()
+
+    def _ensure(self) -> None:
+        if self._stemmer is None:
+            with self._lock:
+                if self._stemmer is None:
+                    import Stemmer
+                    from bm25s.stopwords import STOPWORDS_FRENCH
+
+                    self._stopwords = set(STOPWORDS_FRENCH) | _EXTRA_STOPWORDS
+                    self._stemmer = Stemmer.Stemmer("french")
+
+    def words(self, text: str) -> list[str]:
+        text = unicodedata.normalize("NFC", text).lower().replace("’", "'")
+        return _TOKEN.findall(text)
+
+    def tokens(self, text: str) -> list[str]:
+        self._ensure()
+        assert self._stopwords is not None
+        words = [w for w in self.words(text) if w not in self._stopwords]
+        stems: list[str] = self._stemmer.stemWords(words)
+        return [_fold(stem) for stem in stems]
+
+
+def _fold(word: str) -> str:
+    """Strip accents so that 'Etats' and 'États' meet."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+ANALYZER = FrenchAnalyzer()
+
+
+class LexicalIndex:
+    """An in-memory BM25 index over a fixed list of texts, plus document frequencies."""
+
+    def __init__(self, texts: Sequence[str], analyzer: FrenchAnalyzer = ANALYZER) -> None:
+        import bm25s
+
+        self.analyzer = analyzer
+        corpus_tokens = [analyzer.tokens(text) for text in texts]
+        self.size = len(corpus_tokens)
+        self.df: Counter[str] = Counter()
+        for tokens in corpus_tokens:
+            self.df.update(set(tokens))
+        self._bm25 = bm25s.BM25()
+        if self.size:
+            # bm25s refuses documents with no token: give them a token nothing matches
+            self._bm25.index([t or ["\x00"] for t in corpus_tokens], show_progress=False)
+
+    def idf(self, token: str) -> float:
+        return math.log(1 + (self.size + 1) / (self.df.get(token, 0) + 0.5))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(document index, BM25 score) of the best ``k`` documents with a positive score."""
+        tokens = [t for t in self.analyzer.tokens(query) if t in self.df]
+        if not tokens or not self.size:
+            return []
+        import numpy as np
+
+        scores = self._bm25.get_scores(tokens)
+        k = min(k, self.size)
+        top = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted(((int(i), float(scores[i])) for i in top), key=lambda x: -x[1])
+        return [(i, s) for i, s in ranked if s > 0]
+
+    def coverage(self, query: str, text: str) -> float:
+        """IDF-weighted share of the query's terms present in ``text`` (0..1)."""
+        terms = set(self.analyzer.tokens(query))
+        if not terms:
+            return 0.0
+        present = set(self.analyzer.tokens(text))
+        total = sum(self.idf(t) for t in terms)
+        return sum(self.idf(t) for t in terms if t in present) / total

@@ -1,0 +1,178 @@
+"""The answering service: the one object front ends talk to.
+
+It validates questions, runs the LangChain retrieval chain (condense → retrieve →
+answer) and returns an :class:`~retrieval.types.Answer` whose sources carry chunk ids and
+metadata straight from the index. It also runs reindexing and lists the newest articles.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, StoreUnavailable
+from retrieval.extractive import ExtractiveAnswerer, condense
+from retrieval.extractive import from_settings as answerer_from_settings
+from retrieval.indexer import Indexer
+from retrieval.retriever import HybridRetriever, document_to_passage
+from retrieval.settings import Settings
+from retrieval.store import IndexStore, make_client, wipe_local_index
+from retrieval.types import Answer, ArticleInfo, Passage, ReindexReport, Source, Turn
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def clean_question(question: str, limit: int) -> str:
+    """The question with control characters removed and spaces folded; errors if unusable."""
+    if len(question) > limit * 4:  # do not even normalise a huge paste
+        raise InvalidQuestion(f"the question is too long ({len(question):,} characters; the limit is {limit:,})")
+    text = unicodedata.normalize("NFC", question)
+    text = _CONTROL.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise InvalidQuestion("the question is empty")
+    if len(text) > limit:
+        raise InvalidQuestion(f"the question is too long ({len(text):,} characters; the limit is {limit:,})")
+    return text
+
+
+def make_sources(passages: Sequence[Passage], cited: set[int]) -> list[Source]:
+    return [
+        Source(
+            n=n,
+            article_id=p.article_id,
+            chunk_id=p.chunk_id,
+            title=p.title,
+            date=p.date,
+            url=p.url,
+            text=p.text,
+            score=p.score,
+            cited=n in cited,
+        )
+        for n, p in enumerate(passages, start=1)
+    ]
+
+
+class AnsweringService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: IndexStore,
+        *,
+        answerer: ExtractiveAnswerer | None = None,
+        generator: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.retriever = HybridRetriever(store=store, settings=settings)
+        self.answerer = answerer or answerer_from_settings(settings)
+        self.generator = generator  # optional LLM answerer (see retrieval.llm)
+        self._write_lock = threading.Lock()
+        self.chain = self._build_chain()
+
+    # -- the chain -----------------------------------------------------------------------
+    def _build_chain(self) -> Any:
+        from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+        return (
+            RunnablePassthrough.assign(standalone=RunnableLambda(self._condense))
+            | RunnablePassthrough.assign(documents=itemgetter("standalone") | self.retriever)
+            | RunnableLambda(self._compose)
+        )
+
+    def _condense(self, inputs: dict[str, Any]) -> str:
+        history: list[Turn] = inputs["history"]
+        if self.generator is not None and history:
+            rewritten: str | None = self.generator.condense(inputs["question"], history)
+            if rewritten:
+                return rewritten
+        snap = self.retriever.snapshot()
+        return condense(inputs["question"], history, snap.lexical, self.settings.history_turns)
+
+    def _compose(self, inputs: dict[str, Any]) -> Answer:
+        question: str = inputs["question"]
+        query: str = inputs["standalone"]
+        passages = [document_to_passage(d) for d in inputs["documents"]]
+        lexical = self.retriever.snapshot().lexical
+        composed = self.answerer.answer(question, query, passages, lexical)
+        answer = Answer(
+            question=question,
+            answer=composed.text,
+            refused=composed.refused,
+            sources=make_sources(passages, composed.cited),
+            standalone_question=query if query != question else None,
+        )
+        if self.generator is not None and not composed.refused:
+            answer = self.generator.improve(answer, passages, extractive=answer, on_token=inputs.get("on_token"))
+        return answer
+
+    # -- public API ------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        text = clean_question(question, self.settings.max_question_chars)
+        turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []
+        answer: Answer = self.chain.invoke({"question": text, "history": turns, "on_token": on_token})
+        return answer
+
+    def reindex(
+        self, *, rebuild: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> ReindexReport:
+        with self._write_lock:
+            if rebuild:
+                self.store.drop()
+                self.store.open(create=True)
+            return Indexer(self.store, self.settings).reindex(progress=progress)
+
+    def latest(self, n: int = 5) -> list[ArticleInfo]:
+        return self.store.latest(n)
+
+
+def open_service(
+    settings: Settings,
+    *,
+    create: bool = False,
+    rebuild: bool = False,
+    embeddings: Any = None,
+    generator: Any = None,
+) -> AnsweringService:
+    """Connect to the index (creating it when asked) and build the service.
+
+    With ``rebuild``, an index that cannot even be opened (a damaged folder, another
+    model's index) is removed first.
+    """
+    from retrieval.embeddings import embeddings_from_settings
+
+    embeddings = embeddings or embeddings_from_settings(settings)
+    if generator is None and settings.llm_enabled:
+        from retrieval.llm import generator_from_settings
+
+        generator = generator_from_settings(settings)
+    try:
+        client = make_client(settings, create=create or rebuild)
+        store = IndexStore(client, embeddings, settings)
+        if rebuild:
+            store.drop()
+        store.open(create=create or rebuild)
+    except (IndexMismatch, StoreUnavailable):
+        if not rebuild or settings.server_mode:
+            raise
+        log.warning("the index at %s cannot be opened; removing it to rebuild", settings.index_path)
+        wipe_local_index(settings)
+        client = make_client(settings, create=True)
+        store = IndexStore(client, embeddings, settings).open(create=True)
+    return AnsweringService(settings, store, generator=generator)
+
+
+__all__ = ["AnsweringService", "IndexMissing", "clean_question", "open_service"]

@@ -1,0 +1,280 @@
+"""The Chroma index: chunks (through langchain-chroma) and a manifest of committed articles.
+
+An article is visible to answering only once its manifest record exists with the same
+content hash as its chunks. Writing an article therefore goes: upsert its chunks (ids are
+deterministic, so a repeated write replaces, never duplicates), then write its manifest
+record (one upsert: the switch), then delete chunks of older versions. A run killed at any
+point leaves either the old version or the new one visible, and the next run cleans up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from retrieval.errors import IndexMismatch, IndexMissing, NewsbotError, StoreUnavailable
+from retrieval.settings import Settings
+from retrieval.types import ArticleInfo, Chunk
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    article_id: str
+    article_hash: str
+    title: str
+    date: str | None
+    url: str | None
+    chunks: int
+    indexed_at: str
+
+
+@contextlib.contextmanager
+def translate_store_errors(settings: Settings) -> Iterator[None]:
+    """Turn Chroma and connection errors into newsbot errors with one clear line."""
+    try:
+        yield
+    except NewsbotError:
+        raise
+    except Exception as exc:
+        name = type(exc).__name__
+        text = str(exc).lower()
+        log.debug("chroma error", exc_info=True)
+        if settings.server_mode and (
+            "connect" in text or "connection" in name.lower() or "timeout" in text or "refused" in text
+        ):
+            raise StoreUnavailable(
+                f"index unavailable: the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+                "cannot be reached"
+            ) from None
+        if "does not exist" in text or "notfound" in name.lower():
+            raise IndexMissing("no index yet: run `newsbot reindex` first") from None
+        raise StoreUnavailable(
+            f"index unavailable ({name}); if the folder {settings.index_path} is damaged, "
+            "run `newsbot reindex --rebuild`"
+        ) from None
+
+
+def make_client(settings: Settings, *, create: bool) -> Any:
+    """A Chroma client: HTTP when a server is configured, else embedded and persistent."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    with translate_store_errors(settings):
+        if settings.server_mode:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host or "127.0.0.1", port=settings.chroma_port, settings=chroma_settings
+            )
+            client.heartbeat()
+            return client
+        path = settings.index_path
+        if not create and not (path / "chroma.sqlite3").exists():
+            raise IndexMissing("no index yet: run `newsbot reindex` (or `newsbot chat`, which builds it)")
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class IndexStore:
+    """The chunks collection and the manifest collection of one index."""
+
+    def __init__(self, client: Any, embeddings: Any, settings: Settings) -> None:
+        self.client = client
+        self.embeddings = embeddings
+        self.settings = settings
+        self.chunks_name = settings.collection
+        self.manifest_name = f"{settings.collection}-articles"
+        self._vectorstore: Any = None
+
+    # -- opening -----------------------------------------------------------------------
+    def fingerprint(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "embedding_model": self.settings.embedding_model}
+
+    def open(self, *, create: bool) -> IndexStore:
+        """Open (or create) the collections; refuse an index built by another model."""
+        with translate_store_errors(self.settings):
+            try:
+                manifest = self.client.get_collection(self.manifest_name)
+            except Exception as exc:
+                if not create:
+                    if "does not exist" in str(exc).lower() or "notfound" in type(exc).__name__.lower():
+                        raise IndexMissing("no index yet: run `newsbot reindex` first") from None
+                    raise
+                manifest = self.client.create_collection(
+                    self.manifest_name, metadata={**self.fingerprint(), "generation": 0}, embedding_function=None
+                )
+            meta = manifest.metadata or {}
+            built_with = meta.get("embedding_model")
+            if built_with != self.settings.embedding_model or meta.get("schema") != SCHEMA:
+                raise IndexMismatch(
+                    f"the index was built with embedding model {built_with!r}, not "
+                    f"{self.settings.embedding_model!r}: run `newsbot reindex --rebuild`"
+                )
+            self._manifest = manifest
+            from langchain_chroma import Chroma
+
+            self._vectorstore = Chroma(
+                collection_name=self.chunks_name,
+                embedding_function=self.embeddings,
+                client=self.client,
+                collection_configuration={"hnsw": {"space": "cosine"}},
+                create_collection_if_not_exists=True,
+            )
+        return self
+
+    @property
+    def vectorstore(self) -> Any:
+        if self._vectorstore is None:
+            raise IndexMissing("the index is not open")
+        return self._vectorstore
+
+    def drop(self) -> None:
+        """Delete both collections (``--rebuild``)."""
+        with translate_store_errors(self.settings):
+            for name in (self.chunks_name, self.manifest_name):
+                with contextlib.suppress(Exception):
+                    self.client.delete_collection(name)
+        self._vectorstore = None
+
+    # -- manifest ----------------------------------------------------------------------
+    def generation(self) -> int:
+        with translate_store_errors(self.settings):
+            meta = self.client.get_collection(self.manifest_name).metadata or {}
+        return int(meta.get("generation", 0))
+
+    def _bump_generation(self) -> None:
+        meta = dict(self.client.get_collection(self.manifest_name).metadata or {})
+        meta["generation"] = int(meta.get("generation", 0)) + 1
+        self._manifest.modify(metadata=meta)
+
+    def manifest(self) -> dict[str, ManifestEntry]:
+        with translate_store_errors(self.settings):
+            entries: dict[str, ManifestEntry] = {}
+            offset = 0
+            while True:
+                page = self._manifest.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                for article_id, meta in zip(page["ids"], page["metadatas"] or []):
+                    entries[article_id] = ManifestEntry(
+                        article_id=article_id,
+                        article_hash=str(meta["article_hash"]),
+                        title=str(meta.get("title", article_id)),
+                        date=meta.get("date"),
+                        url=meta.get("url"),
+                        chunks=int(meta.get("chunks", 0)),
+                        indexed_at=str(meta.get("indexed_at", "")),
+                    )
+                if len(page["ids"]) < _PAGE:
+                    return entries
+                offset += _PAGE
+
+    def latest(self, n: int) -> list[ArticleInfo]:
+        entries = sorted(
+            self.manifest().values(), key=lambda e: (e.date or "", e.indexed_at), reverse=True
+        )
+        return [
+            ArticleInfo(e.article_id, e.title, e.date, e.url, e.indexed_at, e.chunks) for e in entries[:n]
+        ]
+
+    # -- writing -----------------------------------------------------------------------
+    def write_article(self, chunks: list[Chunk], texts: list[str], embeddings: list[list[float]]) -> None:
+        """Upsert one article's chunks, then commit it in the manifest, then drop old versions."""
+        first = chunks[0]
+        with translate_store_errors(self.settings):
+            collection = self.vectorstore._collection
+            collection.upsert(
+                ids=[c.id for c in chunks],
+                documents=texts,
+                embeddings=embeddings,
+                metadatas=[c.metadata() for c in chunks],
+            )
+            meta: dict[str, Any] = {
+                "article_hash": first.article_hash,
+                "title": first.title,
+                "chunks": len(chunks),
+                "indexed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            }
+            if first.date:
+                meta["date"] = first.date
+            if first.url:
+                meta["url"] = first.url
+            self._manifest.upsert(ids=[first.article_id], documents=[first.title], metadatas=[meta], embeddings=[[1.0]])
+            self._bump_generation()
+            collection.delete(
+                where={"$and": [{"article_id": first.article_id}, {"article_hash": {"$ne": first.article_hash}}]}
+            )
+
+    def remove_article(self, article_id: str) -> None:
+        with translate_store_errors(self.settings):
+            self._manifest.delete(ids=[article_id])
+            self._bump_generation()
+            self.vectorstore._collection.delete(where={"article_id": article_id})
+
+    def remove_orphans(self, manifest: dict[str, ManifestEntry]) -> int:
+        """Delete chunks no manifest record commits (left by an interrupted run)."""
+        with translate_store_errors(self.settings):
+            collection = self.vectorstore._collection
+            orphans: list[str] = []
+            offset = 0
+            while True:
+                page = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                for chunk_id, meta in zip(page["ids"], page["metadatas"] or []):
+                    entry = manifest.get(str(meta.get("article_id")))
+                    if entry is None or entry.article_hash != meta.get("article_hash"):
+                        orphans.append(chunk_id)
+                if len(page["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
+            for start in range(0, len(orphans), _PAGE):
+                collection.delete(ids=orphans[start:start + _PAGE])
+            return len(orphans)
+
+    def count(self) -> int:
+        with translate_store_errors(self.settings):
+            return int(self.vectorstore._collection.count())
+
+    # -- reading -----------------------------------------------------------------------
+    def committed_chunks(self) -> tuple[int, list[str], list[str], list[dict[str, Any]]]:
+        """(generation, ids, documents, metadatas) of every committed chunk."""
+        with translate_store_errors(self.settings):
+            generation = self.generation()
+            manifest = self.manifest()
+            ids: list[str] = []
+            docs: list[str] = []
+            metas: list[dict[str, Any]] = []
+            collection = self.vectorstore._collection
+            offset = 0
+            while True:
+                page = collection.get(include=["metadatas", "documents"], limit=_PAGE, offset=offset)
+                for chunk_id, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or []):
+                    entry = manifest.get(str(meta.get("article_id")))
+                    if entry is not None and entry.article_hash == meta.get("article_hash"):
+                        ids.append(chunk_id)
+                        docs.append(doc)
+                        metas.append(dict(meta))
+                if len(page["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
+            return generation, ids, docs, metas
+
+    def dense_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``k`` nearest chunks."""
+        with translate_store_errors(self.settings):
+            collection = self.vectorstore._collection
+            n = min(k, max(1, collection.count()))
+            result = collection.query(query_embeddings=[query_vector], n_results=n, include=["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+
+def wipe_local_index(settings: Settings) -> None:
+    """Remove the embedded index folder (for ``--rebuild`` of a damaged index)."""
+    if not settings.server_mode and settings.index_path.exists():
+        shutil.rmtree(settings.index_path)

@@ -1,0 +1,151 @@
+"""Plain data passed between the engine's parts and its front ends."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article of the corpus. ``id`` is its path in the corpus, without extension."""
+
+    id: str
+    title: str
+    text: str
+    content_hash: str
+    date: str | None = None
+    source: str | None = None
+    url: str | None = None
+    language: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article, as stored in the index."""
+
+    id: str
+    article_id: str
+    article_hash: str
+    title: str
+    text: str
+    position: int
+    start: int
+    end: int
+    content_hash: str
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """Chroma metadata (no None values: Chroma refuses them)."""
+        meta = asdict(self)
+        meta.pop("text")
+        meta["chunk_id"] = meta.pop("id")
+        return {key: value for key, value in meta.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its relevance figures."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    text: str
+    score: float
+    date: str | None = None
+    url: str | None = None
+    position: int = 0
+    dense_score: float | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered source of an answer; ``n`` is the number cited as ``[n]``."""
+
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str
+    date: str | None
+    url: str | None
+    text: str
+    score: float
+    cited: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    sources: list[Source] = field(default_factory=list)
+    standalone_question: str | None = None
+    notice: str | None = None
+
+    @property
+    def cited_sources(self) -> list[Source]:
+        return [source for source in self.sources if source.cited]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "sources": [source.to_dict() for source in self.sources],
+        }
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the index knows of an indexed article (for ``/latest``)."""
+
+    article_id: str
+    title: str
+    date: str | None
+    url: str | None
+    indexed_at: str
+    chunks: int
+
+
+@dataclass
+class ReindexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "unchanged": len(self.unchanged),
+            "skipped": len(self.skipped),
+            "chunks": self.chunks,
+        }
+
+    def summary(self) -> str:
+        d = self.to_dict()
+        return (
+            f"{d['added']} added, {d['updated']} updated, {d['removed']} removed, "
+            f"{d['unchanged']} unchanged, {d['skipped']} skipped; {d['chunks']} chunks in the index"
+        )
