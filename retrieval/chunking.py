@@ -24,7 +24,7 @@ _ABBREVIATIONS = {
 # A sentence ends at . ! ? … (possibly repeated), then optional closing quotes/brackets,
 # then whitespace, then something that can start a sentence.
 _BOUNDARY = re.compile(
-    r"(?P<end>[.!?…]+[\"'»”’)\]]*)(?P<space>\s+)(?=[«\"“‘'(\[—–-]?\s?[A-ZÀ-ÖØ-Þ0-9ŒÉÈ])"
+    r"(?P<end>[.!?…]+(?:[\"'»”’)\]]|\u00a0?\s?[»”])*)(?P<space>\s+)(?=[«\"“‘'(\[—–-]?\s?[A-ZÀ-ÖØ-Þ0-9ŒÉÈ])"
 )
 _WORD_BEFORE = re.compile(r"([\w.-]+)\s*$")
 

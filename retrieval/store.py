@@ -211,6 +211,7 @@ class IndexStore:
             collection.delete(
                 where={"$and": [{"article_id": first.article_id}, {"article_hash": {"$ne": first.article_hash}}]}
             )
+        log.debug("committed %s (%d chunks)", first.article_id, len(chunks))
 
     def remove_article(self, article_id: str) -> None:
         with translate_store_errors(self.settings):

@@ -1,0 +1,219 @@
+"""The engine end to end: real model (the small packaged one), real embedded Chroma."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion
+from retrieval.service import open_service
+from retrieval.types import Turn
+from tests.conftest import write_article
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def service(settings_factory, small_embeddings):
+    settings = settings_factory()
+    svc = open_service(settings, create=True, embeddings=small_embeddings)
+    svc.reindex()
+    return svc
+
+
+def chunk_ids(service) -> list[str]:
+    return service.store.vectorstore._collection.get(include=[])["ids"]
+
+
+def test_no_index_yet(settings_factory, small_embeddings) -> None:
+    with pytest.raises(IndexMissing, match="newsbot reindex"):
+        open_service(settings_factory(), embeddings=small_embeddings)
+
+
+def test_reindex_is_incremental(service, corpus: Path) -> None:
+    first = service.store.count()
+    assert first >= 5
+    report = service.reindex()
+    assert report.to_dict() == {"added": 0, "updated": 0, "removed": 0, "unchanged": 3, "skipped": 0, "chunks": first}
+    assert report.embedded == 0
+
+    write_article(corpus, "nouveau", "Un nouvel article", "La Chine achète davantage de pétrole russe.")
+    path = corpus / "2025" / "08" / "petrole.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("27 %", "31 %"), encoding="utf-8")
+    (corpus / "2025" / "08" / "sanctions.md").unlink()
+    (corpus / "broken.md").write_bytes(b"\x00\x00")
+    report = service.reindex()
+    assert report.added == ["nouveau"]
+    assert report.updated == ["2025/08/petrole"]
+    assert report.removed == ["2025/08/sanctions"]
+    assert report.unchanged == ["alaska-summit"]
+    assert report.skipped and report.skipped[0][0] == "broken.md"
+    ids = chunk_ids(service)
+    assert len(ids) == len(set(ids)) == report.chunks
+    assert not [i for i in ids if i.startswith("2025/08/sanctions:")]
+    answer = service.ask("De combien ont chuté les recettes pétrolières de la Russie ?")
+    assert "31 %" in answer.answer and "27 %" not in answer.answer
+
+
+def test_unreadable_file_keeps_its_indexed_version(service, corpus: Path) -> None:
+    (corpus / "2025" / "08" / "petrole.md").write_bytes(b"\xff\xfe garbage")
+    report = service.reindex()
+    assert report.removed == []
+    assert [p for p, _ in report.skipped] == ["2025/08/petrole.md"]
+    assert any(a.article_id == "2025/08/petrole" for a in service.latest(10))
+
+
+def test_cited_answer_with_sources(service) -> None:
+    answer = service.ask("Quel est le nouveau plafond du prix du pétrole russe ?")
+    assert not answer.refused
+    assert "47,6 dollars" in answer.answer
+    assert "[" in answer.answer
+    cited = answer.cited_sources
+    assert cited and cited[0].article_id == "2025/08/sanctions"
+    assert cited[0].url == "https://example.org/sanctions" and cited[0].date == "2025-07-18"
+    assert f"[{cited[0].n}]" in answer.answer
+    assert cited[0].chunk_id.startswith("2025/08/sanctions:")
+    assert len(answer.sources) <= service.settings.k
+    assert [s.n for s in answer.sources] == list(range(1, len(answer.sources) + 1))
+    scores = [s.score for s in answer.sources]
+    assert scores == sorted(scores, reverse=True)
+    # every cited chunk is a real chunk of the index
+    assert {s.chunk_id for s in cited} <= set(chunk_ids(service))
+    assert answer.answer.count("[") <= 3
+
+
+def test_unanswerable_question_is_refused(service) -> None:
+    for question in ("Quel temps fera-t-il à Marseille demain ?", "Who won the football world cup in 1998?"):
+        answer = service.ask(question)
+        assert answer.refused, answer.answer
+        assert not answer.cited_sources
+        assert "[" not in answer.answer
+
+
+def test_follow_up_uses_the_conversation(service) -> None:
+    first = service.ask("Avec quels pays Poutine veut-il des alliances stratégiques ?")
+    follow = service.ask("et la Chine ?", [Turn(first.question, first.answer)])
+    assert follow.standalone_question and "Poutine" in follow.standalone_question
+    assert "Chine" in follow.answer and not follow.refused
+
+
+def test_questions_are_validated(service) -> None:
+    with pytest.raises(InvalidQuestion, match="empty"):
+        service.ask(" \n\t\x00 ")
+    with pytest.raises(InvalidQuestion, match="too long"):
+        service.ask("a" * (service.settings.max_question_chars + 1))
+    answer = service.ask("Pourquoi\x00 l'Alaska\u202e ?")
+    assert answer.question == "Pourquoi l'Alaska ?"
+
+
+def test_another_model_is_refused(settings_factory, service, small_embeddings) -> None:
+    other = settings_factory(embedding_model="some/other-model")
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        open_service(other, embeddings=small_embeddings)
+
+
+def test_half_written_article_is_invisible(service, corpus: Path) -> None:
+    """Chunks written without their manifest record are never retrieved, and cleaned later."""
+    from retrieval.chunking import chunk_article
+    from retrieval.corpus import read_article
+    from retrieval.indexer import chunk_salt, embedding_text
+
+    path = write_article(corpus, "secret", "Article à moitié écrit", "Le mot zanzibarien apparaît ici seulement.")
+    article = read_article(path, "secret", salt=chunk_salt(service.settings))
+    chunks = chunk_article(article, service.settings.chunk_size, service.settings.chunk_overlap)
+    texts = [embedding_text(c) for c in chunks]
+    service.store.vectorstore._collection.upsert(
+        ids=[c.id for c in chunks], documents=texts,
+        embeddings=service.store.embeddings.embed_documents(texts), metadatas=[c.metadata() for c in chunks],
+    )
+    answer = service.ask("Où apparaît le mot zanzibarien ?")
+    assert all(s.article_id != "secret" for s in answer.sources)
+    report = service.reindex()
+    assert report.added == ["secret"]
+    ids = chunk_ids(service)
+    assert len(ids) == len(set(ids))
+    assert any(s.article_id == "secret" for s in service.ask("Où apparaît le mot zanzibarien ?").cited_sources)
+
+
+def test_crash_between_articles_then_rerun(service, corpus: Path, monkeypatch) -> None:
+    for i in range(6):
+        write_article(corpus, f"lot/{i}", f"Article {i}", f"Le numéro {i} parle de la guerre en Ukraine. " * 5)
+    calls = {"n": 0}
+    original = service.store.write_article
+
+    def crashing(chunks, texts, vectors):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # as if the process were stopped here
+        return original(chunks, texts, vectors)
+
+    monkeypatch.setattr(service.store, "write_article", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        service.reindex()
+    monkeypatch.setattr(service.store, "write_article", original)
+    report = service.reindex()
+    assert len(report.added) == 4  # the two committed before the crash are unchanged
+    ids = chunk_ids(service)
+    assert len(ids) == len(set(ids)) == report.chunks
+    assert len(service.latest(100)) == 9
+
+
+def test_rebuild_starts_over(service, settings_factory, small_embeddings) -> None:
+    count = service.store.count()
+    svc = open_service(settings_factory(), rebuild=True, embeddings=small_embeddings)
+    assert svc.store.count() == 0
+    report = svc.reindex()
+    assert len(report.added) == 3 and report.chunks == count
+
+
+def test_latest_lists_newest_first(service) -> None:
+    latest = service.latest(2)
+    assert [a.article_id for a in latest] == ["2025/08/petrole", "2025/08/sanctions"]
+    assert latest[1].url == "https://example.org/sanctions"
+
+
+def test_langchain_retriever_carries_metadata(service) -> None:
+    docs = service.retriever.invoke("plafond du prix du pétrole")
+    assert docs and docs[0].metadata["chunk_id"] == docs[0].id
+    assert {"article_id", "title", "score", "chunk_id"} <= set(docs[0].metadata)
+
+
+def test_killed_reindex_leaves_a_complete_index(settings_factory, corpus: Path, tmp_path: Path, models_dir) -> None:
+    """A real `newsbot reindex` process is killed after its first commit, then run again."""
+    for i in range(30):
+        write_article(corpus, f"lot/{i:02d}", f"Article {i}", f"Le numéro {i} parle de sanctions. " * 40)
+    env = {
+        **os.environ,
+        "NEWSBOT_EMBEDDING_MODEL": "packaged:all-minilm-l6-v2",
+        "NEWSBOT_EMBEDDING_QUANTIZE": "false",
+        "NEWSBOT_EMBEDDING_BATCH_SIZE": "4",
+        "NEWSBOT_DATA_DIR": str(tmp_path / "killed"),
+        "NEWSBOT_MODEL_DIR": str(models_dir),
+        "NEWSBOT_CORPUS_DIR": str(corpus),
+    }
+    cmd = [sys.executable, "-m", "bot.cli", "-v", "reindex", "--json"]
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "committed" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    done = subprocess.run(cmd[:3] + ["reindex", "--json"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["added"] + report["unchanged"] == 33 and report["added"] < 33
+    again = json.loads(subprocess.run(cmd[:3] + ["reindex", "--json"], env=env, capture_output=True, text=True).stdout)
+    assert again["unchanged"] == 33 and again["chunks"] == report["chunks"]
+    import chromadb
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "killed" / "index"))
+    ids = client.get_collection("newsbot").get(include=[])["ids"]
+    assert len(ids) == len(set(ids)) == report["chunks"]
