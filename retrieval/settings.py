@@ -93,6 +93,23 @@ class Settings(BaseSettings):
     discord_workers: int = Field(2, ge=1, le=32, description="Threads answering questions.")
     feedback_db: Path | None = Field(None, description="Votes database (default: DATA_DIR/feedback.sqlite3).")
     watch_corpus: bool = Field(False, description="The bot reindexes when corpus/ changes.")
+    discord_rate_window: float = Field(
+        60.0, gt=0, le=86400, description="Window of DISCORD_RATE_LIMIT, in seconds."
+    )
+    discord_stream_interval: float = Field(
+        1.0, ge=0.2, le=30, description="Seconds between edits of an answer being streamed by the LLM."
+    )
+    discord_history_messages: int = Field(
+        30, ge=0, le=100, description="Messages of a thread read back to rebuild the conversation."
+    )
+    discord_thread_archive: Literal[60, 1440, 4320, 10080] = Field(
+        1440, description="Minutes of inactivity before the bot's answer threads are archived."
+    )
+    discord_sync_commands: bool = Field(
+        True, description="Register the slash commands (/ask, /latest, /reindex) with Discord at start."
+    )
+    discord_language: Literal["fr", "en"] = Field("fr", description="Language of the bot's own messages.")
+    discord_latest: int = Field(10, ge=1, le=25, description="Articles listed by /latest by default.")
 
     # --- feeds ---------------------------------------------------------------------
     feeds_file: Path = Field(Path("feeds.txt"), description="One RSS/Atom URL per line.")
