@@ -73,13 +73,21 @@ class Settings(BaseSettings):
     history_turns: int = Field(6, ge=0, le=50)
 
     # --- LLM (optional) ------------------------------------------------------------
-    llm_base_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: SecretStr | None = None
-    llm_provider: Literal["openai", "ollama"] = "openai"
-    llm_temperature: float = Field(0.1, ge=0.0, le=2.0)
-    llm_timeout: float = Field(30.0, gt=0)
-    llm_max_tokens: int = Field(400, ge=16, le=8192)
+    llm_base_url: str | None = Field(
+        None,
+        description="LLM server URL, e.g. http://localhost:11434/v1 (Ollama), http://localhost:8080/v1 "
+        "(llama.cpp), https://api.openai.com/v1; unset = extractive answers.",
+    )
+    llm_model: str | None = Field(None, description="Model name on that server; unset = extractive answers.")
+    llm_api_key: SecretStr | None = Field(None, description="API key of a hosted LLM; local servers need none.")
+    llm_provider: Literal["openai", "ollama"] = Field(
+        "openai", description="openai = any OpenAI-compatible API; ollama = Ollama's native API."
+    )
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="LLM sampling temperature.")
+    llm_timeout: float = Field(
+        30.0, gt=0, description="Seconds one LLM call may take in all (whole stream included); then extractive."
+    )
+    llm_max_tokens: int = Field(400, ge=16, le=8192, description="Longest LLM answer, in tokens.")
 
     # --- Discord -------------------------------------------------------------------
     discord_token: SecretStr | None = Field(
