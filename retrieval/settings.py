@@ -125,6 +125,18 @@ class Settings(BaseSettings):
     http_user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
     http_max_bytes: int = Field(5_000_000, ge=1000)
     feeds_max_per_run: int = Field(50, ge=1)
+    feeds_max_attempts: int = Field(
+        3, ge=1, le=100, description="Runs that retry a feed entry whose page failed before giving up on it."
+    )
+    feeds_keep_seen: int = Field(
+        5000, ge=100, description="Entries remembered per feed (the oldest are forgotten beyond this)."
+    )
+    article_min_chars: int = Field(
+        300, ge=1, description="A fetched page whose main text is shorter is not an article."
+    )
+    watch_debounce: float = Field(
+        1.0, gt=0, le=60, description="Watching the corpus: seconds of quiet before reindexing a change."
+    )
 
     log_level: str = "WARNING"
 
