@@ -69,8 +69,11 @@ class LexicalIndex:
     """An in-memory BM25 index over a fixed list of texts, plus document frequencies."""
 
     def __init__(self, texts: Sequence[str], analyzer: FrenchAnalyzer = ANALYZER) -> None:
+        import logging
+
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)  # bm25s forces DEBUG on import
         self.analyzer = analyzer
         corpus_tokens = [analyzer.tokens(text) for text in texts]
         self.size = len(corpus_tokens)
