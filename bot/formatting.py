@@ -70,7 +70,8 @@ def one_line(text: str) -> str:
 
 # -- answers -----------------------------------------------------------------------------
 def source_line(source: Source) -> str:
-    parts = [f"[{source.n}] **{escape_markdown(one_line(source.title)) or source.article_id}**"]
+    title = defang_mentions(escape_markdown(one_line(source.title)))
+    parts = [f"[{source.n}] **{title or source.article_id}**"]
     if source.date:
         parts.append(escape_markdown(source.date))
     parts.append(no_preview_link(source.url) if source.url else f"`{source.article_id.replace('`', '')}`")
@@ -87,7 +88,7 @@ def render_answer(answer: Answer, *, language: str = "fr", quote_question: bool 
     """The whole answer as Discord markdown (may exceed 2,000 characters: see split_message)."""
     out: list[str] = []
     if quote_question:
-        out.append(f"> {escape_markdown(one_line(answer.question))}")
+        out.append(f"> {defang_mentions(escape_markdown(one_line(answer.question)))}")
     if answer.notice:
         out.append(f"*({answer.notice})*")
     out.append(defang_mentions(answer.answer.strip()))
@@ -116,7 +117,8 @@ def render_latest(infos: Iterable[ArticleInfo], language: str = "fr") -> str:
     for info in infos:
         date = f" — {escape_markdown(info.date)}" if info.date else ""
         where = f" — {no_preview_link(info.url)}" if info.url else f" — `{info.article_id.replace('`', '')}`"
-        lines.append(t["latest_line"].format(title=escape_markdown(one_line(info.title)), date=date, where=where))
+        title = defang_mentions(escape_markdown(one_line(info.title)))
+        lines.append(t["latest_line"].format(title=title, date=date, where=where))
     return "\n".join(lines) if len(lines) > 1 else t["latest_empty"]
 
 

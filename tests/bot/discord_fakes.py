@@ -66,11 +66,12 @@ class FakeDiscord:
     # -- the world -------------------------------------------------------------------------
     def setup_world(self) -> None:
         state = self.state
-        state.user = discord.ClientUser(state=state, data=user_payload(BOT_ID, "newsbot", bot=True))
+        me: Any = user_payload(BOT_ID, "newsbot", bot=True)
+        state.user = discord.ClientUser(state=state, data=me)
         state.application_id = BOT_ID
         everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": str(MEMBER_PERMS), "position": 0,
                     "color": 0, "hoist": False, "managed": False, "mentionable": False}
-        channels = [
+        channels: list[dict[str, Any]] = [
             {"id": str(cid), "type": 0, "name": name, "position": i, "guild_id": str(GUILD_ID),
              "permission_overwrites": [], "nsfw": False, "parent_id": None}
             for i, (cid, name) in enumerate([(CHANNEL_ID, "news"), (OTHER_CHANNEL_ID, "random")])
@@ -183,8 +184,8 @@ class FakeDiscord:
     # -- the REST API ----------------------------------------------------------------------
     def _forbidden(self, name: str) -> None:
         if name in self.fail:
-            raise discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), {"code": 50013,
-                                                                                      "message": "Missing Permissions"})
+            response: Any = SimpleNamespace(status=403, reason="Forbidden")
+            raise discord.Forbidden(response, {"code": 50013, "message": "Missing Permissions"})
 
     def _bot_message(self, channel_id: int, payload: dict[str, Any]) -> dict[str, Any]:
         data = self.message_payload(payload.get("content") or "", channel_id=channel_id, author_id=BOT_ID,
@@ -261,7 +262,8 @@ class FakeDiscord:
             fake.calls.append(("get_message", {"channel_id": int(channel_id), "message_id": int(message_id)}))
             found = fake._find(int(channel_id), int(message_id))
             if found is None:
-                raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"),
+                response: Any = SimpleNamespace(status=404, reason="Not Found")
+                raise discord.NotFound(response,
                                        {"code": 10008, "message": "Unknown Message"})
             return found
 
@@ -269,9 +271,10 @@ class FakeDiscord:
             fake.calls.append(("sync_commands", {"commands": payload}))
             return []
 
-        for name, fn in list(locals().items()):
-            if callable(fn) and name not in ("fake", "http", "self", "monkeypatch"):
-                monkeypatch.setattr(http, name, fn)
+        rest: list[Any] = [send_message, edit_message, start_thread_with_message, send_typing, add_reaction, logs_from,
+                           get_message, bulk_upsert_global_commands]
+        for fn in rest:
+            monkeypatch.setattr(http, fn.__name__, fn)
 
         adapter = async_context.get()
 
