@@ -262,7 +262,7 @@ class LLMGenerator:
         try:
             text = self.run(condense_messages(question, turns))
         except Exception as exc:
-            log.warning("LLM condense failed: %s", _short(exc))
+            log.info("LLM condense failed: %s", _short(exc))
             return None
         return _condensed(text, self.max_question_chars)
 
