@@ -278,4 +278,7 @@ class IndexStore:
 def wipe_local_index(settings: Settings) -> None:
     """Remove the embedded index folder (for ``--rebuild`` of a damaged index)."""
     if not settings.server_mode and settings.index_path.exists():
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()  # chroma keeps one system per path in a process
         shutil.rmtree(settings.index_path)
