@@ -83,7 +83,10 @@ class SentenceTransformerEmbeddings(Embeddings):
     def _load(self) -> Any:
         path = resolve_model_path(self.model_name, self.models_dir)
         try:
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            transformers.utils.logging.disable_progress_bar()
 
             model = SentenceTransformer(path, device=self.device)
         except Exception as exc:  # OSError, ValueError, hub errors: all mean "cannot load"

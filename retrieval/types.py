@@ -102,12 +102,15 @@ class Answer:
         return [source for source in self.sources if source.cited]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
             "sources": [source.to_dict() for source in self.sources],
         }
+        if self.notice:
+            data["notice"] = self.notice
+        return data
 
 
 @dataclass(frozen=True)
