@@ -187,5 +187,6 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(f"invalid setting {where.upper()}: {first.get('msg')}") from None
+        loc = [str(p) for p in first.get("loc", ())]
+        where = f"NEWSBOT_{loc[0].upper()}" if loc and loc[0] in Settings.model_fields else "settings"
+        raise ConfigError(f"invalid setting {where}: {first.get('msg')}") from None
