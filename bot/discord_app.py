@@ -6,7 +6,7 @@ loads its cogs in :meth:`NewsBot.setup_hook`. Model and store work runs in a thr
 of ``discord_workers`` threads, never on the event loop; tokens streamed by an LLM from
 a worker thread are handed to the loop with ``call_soon_threadsafe``.
 
-This module imports discord.py: only the ``newsbot bot`` command (and tests) import it.
+discord.py is imported on first use (``bot_class()``), so importing this module stays light.
 """
 
 from __future__ import annotations
@@ -18,13 +18,8 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import discord
-from discord import app_commands
-from discord.ext import commands
-
-from bot.cogs.votes import vote_view
 from bot.feedback import FeedbackStore
 from bot.formatting import (
     render_answer,
@@ -42,10 +37,18 @@ from retrieval.errors import NewsbotError
 from retrieval.settings import Settings
 from retrieval.types import Answer, Turn
 
+if TYPE_CHECKING:
+    import discord
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-NO_PINGS = discord.AllowedMentions.none()
+
+
+def no_pings() -> discord.AllowedMentions:
+    import discord
+
+    return discord.AllowedMentions.none()
 EXTENSIONS = ("bot.cogs.questions", "bot.cogs.admin", "bot.cogs.votes")
 
 
@@ -70,7 +73,7 @@ class ChannelSink:
         self.reference = reference
 
     async def send(self, content: str, view: discord.ui.View | None = None) -> Any:
-        kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS, **_view_kw(view)}
+        kwargs: dict[str, Any] = {"allowed_mentions": no_pings(), **_view_kw(view)}
         if self.reference is not None:
             kwargs["reference"] = self.reference.to_reference(fail_if_not_exists=False)
             kwargs["mention_author"] = False
@@ -78,7 +81,7 @@ class ChannelSink:
         return await self.channel.send(content, **kwargs)
 
     async def edit(self, message: Any, content: str, view: discord.ui.View | None = None) -> None:
-        await message.edit(content=content, allowed_mentions=NO_PINGS, **_view_kw(view))
+        await message.edit(content=content, allowed_mentions=no_pings(), **_view_kw(view))
 
 
 class InteractionSink:
@@ -94,12 +97,12 @@ class InteractionSink:
         if self._first:
             self._first = False
             return await self.interaction.edit_original_response(
-                content=content, allowed_mentions=NO_PINGS, **_view_kw(view)
+                content=content, allowed_mentions=no_pings(), **_view_kw(view)
             )
-        return await self.interaction.followup.send(content, allowed_mentions=NO_PINGS, wait=True, **_view_kw(view))
+        return await self.interaction.followup.send(content, allowed_mentions=no_pings(), wait=True, **_view_kw(view))
 
     async def edit(self, message: Any, content: str, view: discord.ui.View | None = None) -> None:
-        await message.edit(content=content, allowed_mentions=NO_PINGS, **_view_kw(view))
+        await message.edit(content=content, allowed_mentions=no_pings(), **_view_kw(view))
 
 
 # -- streaming -----------------------------------------------------------------------------
@@ -135,6 +138,8 @@ class Relay:
             self._task = self.loop.create_task(self._run(delay))
 
     async def _run(self, delay: float) -> None:
+        import discord
+
         await asyncio.sleep(delay)
         while self._dirty and not self._closed:
             self._dirty = False
@@ -175,305 +180,322 @@ class Relay:
         return sent
 
 
-# -- the command tree: one place for slash-command errors ---------------------------------
-class NewsTree(app_commands.CommandTree[Any]):
-    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
-        language = getattr(getattr(interaction.client, "settings", None), "discord_language", "fr")
-        t = texts(language)
-        original = getattr(error, "original", error)
-        if isinstance(error, app_commands.MissingPermissions):
-            log.info("%s may not run /%s", interaction.user, getattr(interaction.command, "name", "?"))
-            text = t["reindex_refused"]
-        elif isinstance(error, app_commands.NoPrivateMessage):
-            text = t["guild_only"]
-        elif isinstance(original, NewsbotError):
-            log.info("/%s failed: %s", getattr(interaction.command, "name", "?"), original)
-            text = render_apology(language, str(original))
-        else:
-            log.error("slash command failed", exc_info=original)
-            text = render_apology(language)
-        await reply_ephemeral(interaction, text)
-
-
 async def reply_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
+    import discord
+
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=no_pings())
         else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=no_pings())
     except discord.HTTPException:
         log.warning("could not reply to an interaction", exc_info=True)
 
 
-# -- the bot -------------------------------------------------------------------------------
-class NewsBot(commands.Bot):
-    def __init__(
-        self,
-        service: Any,
-        settings: Settings,
-        *,
-        feedback: FeedbackStore | None = None,
-        limiter: RateLimiter | None = None,
-        executor: ThreadPoolExecutor | None = None,
-        extensions: Sequence[str] = EXTENSIONS,
-        **kwargs: Any,
-    ) -> None:
-        intents = discord.Intents.default()
-        intents.message_content = True  # privileged: enable it in the developer portal
-        kwargs.setdefault("intents", intents)
-        super().__init__(
-            command_prefix=commands.when_mentioned,
-            help_command=None,
-            allowed_mentions=NO_PINGS,
-            tree_cls=NewsTree,
-            **kwargs,
-        )
-        self.service = service
-        self.settings = settings
-        self.language = settings.discord_language
-        self.feedback = feedback or FeedbackStore(settings.feedback_path)
-        self.limiter = limiter or RateLimiter(settings.discord_rate_limit, settings.discord_rate_window)
-        self.executor = executor or ThreadPoolExecutor(
-            max_workers=settings.discord_workers, thread_name_prefix="newsbot-answer"
-        )
-        self.io_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-feedback")
-        self.initial_extensions = tuple(extensions)
-        self._watcher: asyncio.Task[None] | None = None
-        self._watch_stop: asyncio.Event | None = None
+# -- the bot and its command tree (classes built on first use: importing this module stays light) --
+@functools.cache
+def bot_class() -> Any:
+    """The ``NewsBot`` class (a ``commands.Bot`` subclass), defined when first needed."""
+    import discord
+    from discord import app_commands
+    from discord.ext import commands
 
-    # -- lifecycle ---------------------------------------------------------------------
-    async def setup_hook(self) -> None:
-        for extension in self.initial_extensions:
-            await self.load_extension(extension)
-        if self.settings.discord_sync_commands:
-            synced = await self.tree.sync()
-            log.info("slash commands registered: %s", ", ".join(c.name for c in synced))
-        if self.settings.watch_corpus:
-            from retrieval.watch import awatch_corpus
+    from bot.cogs.votes import vote_view
 
-            self._watch_stop = asyncio.Event()
-            self._watcher = asyncio.create_task(
-                awatch_corpus(
-                    self.service,
-                    self.settings,
-                    lambda report: log.warning("corpus reindexed: %s", report.summary()),
-                    self.run_blocking,
-                    stop_event=self._watch_stop,
-                )
+    class NewsTree(app_commands.CommandTree[Any]):
+        async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+            language = getattr(getattr(interaction.client, "settings", None), "discord_language", "fr")
+            t = texts(language)
+            original = getattr(error, "original", error)
+            if isinstance(error, app_commands.MissingPermissions):
+                log.info("%s may not run /%s", interaction.user, getattr(interaction.command, "name", "?"))
+                text = t["reindex_refused"]
+            elif isinstance(error, app_commands.NoPrivateMessage):
+                text = t["guild_only"]
+            elif isinstance(original, NewsbotError):
+                log.info("/%s failed: %s", getattr(interaction.command, "name", "?"), original)
+                text = render_apology(language, str(original))
+            else:
+                log.error("slash command failed", exc_info=original)
+                text = render_apology(language)
+            await reply_ephemeral(interaction, text)
+
+
+    class NewsBot(commands.Bot):
+        def __init__(
+            self,
+            service: Any,
+            settings: Settings,
+            *,
+            feedback: FeedbackStore | None = None,
+            limiter: RateLimiter | None = None,
+            executor: ThreadPoolExecutor | None = None,
+            extensions: Sequence[str] = EXTENSIONS,
+            **kwargs: Any,
+        ) -> None:
+            intents = discord.Intents.default()
+            intents.message_content = True  # privileged: enable it in the developer portal
+            kwargs.setdefault("intents", intents)
+            super().__init__(
+                command_prefix=commands.when_mentioned,
+                help_command=None,
+                allowed_mentions=no_pings(),
+                tree_cls=NewsTree,
+                **kwargs,
             )
+            self.service = service
+            self.settings = settings
+            self.language = settings.discord_language
+            self.feedback = feedback or FeedbackStore(settings.feedback_path)
+            self.limiter = limiter or RateLimiter(settings.discord_rate_limit, settings.discord_rate_window)
+            self.executor = executor or ThreadPoolExecutor(
+                max_workers=settings.discord_workers, thread_name_prefix="newsbot-answer"
+            )
+            self.io_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-feedback")
+            self.initial_extensions = tuple(extensions)
+            self._watcher: asyncio.Task[None] | None = None
+            self._watch_stop: asyncio.Event | None = None
 
-    async def on_ready(self) -> None:
-        log.warning("connected to Discord as %s (id %s)", self.user, getattr(self.user, "id", "?"))
+        # -- lifecycle ---------------------------------------------------------------------
+        async def setup_hook(self) -> None:
+            for extension in self.initial_extensions:
+                await self.load_extension(extension)
+            if self.settings.discord_sync_commands:
+                synced = await self.tree.sync()
+                log.info("slash commands registered: %s", ", ".join(c.name for c in synced))
+            if self.settings.watch_corpus:
+                from retrieval.watch import awatch_corpus
 
-    async def on_message(self, message: discord.Message, /) -> None:
-        """No prefix commands: the Questions cog handles messages."""
+                self._watch_stop = asyncio.Event()
+                self._watcher = asyncio.create_task(
+                    awatch_corpus(
+                        self.service,
+                        self.settings,
+                        lambda report: log.warning("corpus reindexed: %s", report.summary()),
+                        self.run_blocking,
+                        stop_event=self._watch_stop,
+                    )
+                )
 
-    async def close(self) -> None:
-        if self._watch_stop is not None:
-            self._watch_stop.set()
-        if self._watcher is not None:
-            self._watcher.cancel()
-        await super().close()
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.io_executor.shutdown(wait=False, cancel_futures=True)
+        async def on_ready(self) -> None:
+            log.warning("connected to Discord as %s (id %s)", self.user, getattr(self.user, "id", "?"))
 
-    # -- off the event loop ------------------------------------------------------------
-    async def run_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``fn(*args, **kwargs)`` in a worker thread (model and store work)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        async def on_message(self, message: discord.Message, /) -> None:
+            """No prefix commands: the Questions cog handles messages."""
 
-    async def run_io(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``fn(*args, **kwargs)`` in the feedback thread (never queued behind questions)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.io_executor, functools.partial(fn, *args, **kwargs))
+        async def close(self) -> None:
+            if self._watch_stop is not None:
+                self._watch_stop.set()
+            if self._watcher is not None:
+                self._watcher.cancel()
+            await super().close()
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.io_executor.shutdown(wait=False, cancel_futures=True)
 
-    # -- deciding whether to answer -----------------------------------------------------
-    def channel_allowed(self, channel: Any) -> bool:
-        allowed = set(self.settings.discord_channels)
-        if not allowed or channel is None:
-            return True
-        ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
-        return bool(ids & allowed)
+        # -- off the event loop ------------------------------------------------------------
+        async def run_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+            """``fn(*args, **kwargs)`` in a worker thread (model and store work)."""
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
-    async def replied_bot_message(self, message: discord.Message) -> discord.Message | None:
-        """The bot's message this one replies to, if any."""
-        me = self.user
-        ref = message.reference
-        if me is None or ref is None or ref.message_id is None:
+        async def run_io(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+            """``fn(*args, **kwargs)`` in the feedback thread (never queued behind questions)."""
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.io_executor, functools.partial(fn, *args, **kwargs))
+
+        # -- deciding whether to answer -----------------------------------------------------
+        def channel_allowed(self, channel: Any) -> bool:
+            allowed = set(self.settings.discord_channels)
+            if not allowed or channel is None:
+                return True
+            ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
+            return bool(ids & allowed)
+
+        async def replied_bot_message(self, message: discord.Message) -> discord.Message | None:
+            """The bot's message this one replies to, if any."""
+            me = self.user
+            ref = message.reference
+            if me is None or ref is None or ref.message_id is None:
+                return None
+            resolved = ref.resolved or ref.cached_message
+            if resolved is None and me in message.mentions and ref.channel_id == message.channel.id:
+                with contextlib.suppress(discord.HTTPException):
+                    resolved = await message.channel.fetch_message(ref.message_id)
+            if isinstance(resolved, discord.Message) and resolved.author.id == me.id:
+                return resolved
             return None
-        resolved = ref.resolved or ref.cached_message
-        if resolved is None and me in message.mentions and ref.channel_id == message.channel.id:
-            with contextlib.suppress(discord.HTTPException):
-                resolved = await message.channel.fetch_message(ref.message_id)
-        if isinstance(resolved, discord.Message) and resolved.author.id == me.id:
-            return resolved
-        return None
 
-    async def handle_message(self, message: discord.Message) -> None:
-        """Answer a message when it is for the bot (mention, reply, follow-up in its thread)."""
-        me = self.user
-        if me is None or message.author.bot or message.author.id == me.id:
-            return
-        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
-            return
-        channel = message.channel
-        in_dm = message.guild is None
-        own_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
-        mentioned = me.id in message.raw_mentions
-        replied = await self.replied_bot_message(message)
-        if in_dm:
-            if not self.settings.discord_dms:
-                await self._say(channel, texts(self.language)["dms_off"])
+        async def handle_message(self, message: discord.Message) -> None:
+            """Answer a message when it is for the bot (mention, reply, follow-up in its thread)."""
+            me = self.user
+            if me is None or message.author.bot or message.author.id == me.id:
                 return
-        elif not (mentioned or own_thread or replied is not None) or not self.channel_allowed(channel):
-            return
-        question = strip_mention(message.content, me.id)
-        if not question:
-            await self._say(channel, texts(self.language)["empty_question"], reference=message)
-            return
-        wait = self.limiter.hit(message.author.id)
-        if wait:
-            await self._say(channel, render_rate_limited(wait, self.language), reference=message)
-            return
-        try:
-            history = await self.conversation(message, replied)
-            sink = await self.open_sink(message, question)
-        except discord.HTTPException:
-            log.exception("preparing to answer failed")
-            await self._say(channel, render_apology(self.language), reference=message)
-            return
-        await self.answer(sink, question, history, asker_id=message.author.id)
+            if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+                return
+            channel = message.channel
+            in_dm = message.guild is None
+            own_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
+            mentioned = me.id in message.raw_mentions
+            replied = await self.replied_bot_message(message)
+            if in_dm:
+                if not self.settings.discord_dms:
+                    await self._say(channel, texts(self.language)["dms_off"])
+                    return
+            elif not (mentioned or own_thread or replied is not None) or not self.channel_allowed(channel):
+                return
+            question = strip_mention(message.content, me.id)
+            if not question:
+                await self._say(channel, texts(self.language)["empty_question"], reference=message)
+                return
+            wait = self.limiter.hit(message.author.id)
+            if wait:
+                await self._say(channel, render_rate_limited(wait, self.language), reference=message)
+                return
+            try:
+                history = await self.conversation(message, replied)
+                sink = await self.open_sink(message, question)
+            except discord.HTTPException:
+                log.exception("preparing to answer failed")
+                await self._say(channel, render_apology(self.language), reference=message)
+                return
+            await self.answer(sink, question, history, asker_id=message.author.id)
 
-    async def open_sink(self, message: discord.Message, question: str) -> ChannelSink:
-        """Where to answer: the thread the question is in, else a thread opened on it."""
-        channel = message.channel
-        if message.guild is None or isinstance(channel, discord.Thread):
-            return ChannelSink(channel)
-        try:
-            thread = await message.create_thread(
-                name=thread_name(question), auto_archive_duration=self.settings.discord_thread_archive
-            )
-        except discord.HTTPException as exc:  # no permission, or a channel without threads
-            log.warning("cannot open a thread (%s): answering in the channel", exc)
-            return ChannelSink(channel, reference=message)
-        return ChannelSink(thread)
-
-    async def conversation(self, message: discord.Message, replied: discord.Message | None) -> list[Turn]:
-        """Earlier turns, read back from Discord (so they survive a restart)."""
-        me = self.user
-        turns = self.settings.history_turns
-        if me is None or turns <= 0:
-            return []
-        channel = message.channel
-        pairs: list[tuple[bool, str]] = []
-        if isinstance(channel, discord.Thread):
-            limit = self.settings.discord_history_messages
-            older = [m async for m in channel.history(limit=limit, before=message)]
-            older.reverse()
-            starter_seen = False
-            for m in older:
-                if m.type == discord.MessageType.thread_starter_message:
-                    starter_seen = True
-                    resolved = m.reference.resolved if m.reference else None
-                    if isinstance(resolved, discord.Message):
-                        pairs.append(self._pair(resolved, me.id))
-                elif m.type in (discord.MessageType.default, discord.MessageType.reply):
-                    pairs.append(self._pair(m, me.id))
-            if not starter_seen and len(older) < limit and channel.owner_id == me.id and channel.parent:
-                with contextlib.suppress(discord.HTTPException, AttributeError):
-                    starter = await channel.parent.fetch_message(channel.id)  # type: ignore[union-attr]
-                    pairs.insert(0, self._pair(starter, me.id))
-        elif replied is not None:
-            before = replied.reference.resolved if replied.reference else None
-            if isinstance(before, discord.Message):
-                pairs.append(self._pair(before, me.id))
-            pairs.append(self._pair(replied, me.id))
-        return turns_from_messages(pairs, turns, self.language)
-
-    @staticmethod
-    def _pair(message: discord.Message, my_id: int) -> tuple[bool, str]:
-        from_bot = message.author.id == my_id
-        return from_bot, message.content if from_bot else strip_mention(message.content, my_id)
-
-    # -- answering ------------------------------------------------------------------------
-    async def handle_ask(self, interaction: discord.Interaction[Any], question: str) -> None:
-        t = texts(self.language)
-        if interaction.guild_id is None and not self.settings.discord_dms:
-            await reply_ephemeral(interaction, t["dms_off"])
-            return
-        if not self.channel_allowed(interaction.channel):
-            await reply_ephemeral(interaction, t["channel_off"])
-            return
-        wait = self.limiter.hit(interaction.user.id)
-        if wait:
-            await reply_ephemeral(interaction, render_rate_limited(wait, self.language))
-            return
-        await interaction.response.defer(thinking=True)
-        await self.answer(InteractionSink(interaction), question, [], asker_id=interaction.user.id, quote=True)
-
-    async def answer(
-        self, sink: Sink, question: str, history: Sequence[Turn], *, asker_id: int, quote: bool = False
-    ) -> Answer | None:
-        """Ask the service off the loop, stream tokens if any, send the answer and its buttons."""
-        relay = Relay(sink, asyncio.get_running_loop(), self.settings.discord_stream_interval)
-        try:
-            async with self._typing(sink.channel):
-                answer: Answer = await self.run_blocking(
-                    self.service.ask, question, list(history), on_token=relay.on_token
+        async def open_sink(self, message: discord.Message, question: str) -> ChannelSink:
+            """Where to answer: the thread the question is in, else a thread opened on it."""
+            channel = message.channel
+            if message.guild is None or isinstance(channel, discord.Thread):
+                return ChannelSink(channel)
+            try:
+                thread = await message.create_thread(
+                    name=thread_name(question), auto_archive_duration=self.settings.discord_thread_archive
                 )
-            answer_id = uuid.uuid4().hex
-            await self.run_io(
-                self.feedback.record_answer,
-                answer_id,
-                answer.question,
-                answer.answer,
-                [s.chunk_id for s in answer.sources],
-                channel_id=getattr(sink.channel, "id", None),
-                asker_id=asker_id,
-            )
-            parts = split_message(render_answer(answer, language=self.language, quote_question=quote))
-            await relay.finish(parts, vote_view(answer_id, self.language))
-            return answer
-        except NewsbotError as exc:  # a user-fit one-line reason (question too long, no index…)
-            log.info("could not answer %r: %s", question, exc)
-            await self._apologise(relay, render_apology(self.language, str(exc)))
-        except Exception:
-            log.exception("answering %r failed", question)
-            await self._apologise(relay, render_apology(self.language))
-        return None
+            except discord.HTTPException as exc:  # no permission, or a channel without threads
+                log.warning("cannot open a thread (%s): answering in the channel", exc)
+                return ChannelSink(channel, reference=message)
+            return ChannelSink(thread)
 
-    async def _apologise(self, relay: Relay, text: str) -> None:
-        try:
-            await relay.finish([text], None)
-        except Exception:
-            log.exception("could not even send the apology")
+        async def conversation(self, message: discord.Message, replied: discord.Message | None) -> list[Turn]:
+            """Earlier turns, read back from Discord (so they survive a restart)."""
+            me = self.user
+            turns = self.settings.history_turns
+            if me is None or turns <= 0:
+                return []
+            channel = message.channel
+            pairs: list[tuple[bool, str]] = []
+            if isinstance(channel, discord.Thread):
+                limit = self.settings.discord_history_messages
+                older = [m async for m in channel.history(limit=limit, before=message)]
+                older.reverse()
+                starter_seen = False
+                for m in older:
+                    if m.type == discord.MessageType.thread_starter_message:
+                        starter_seen = True
+                        resolved = m.reference.resolved if m.reference else None
+                        if isinstance(resolved, discord.Message):
+                            pairs.append(self._pair(resolved, me.id))
+                    elif m.type in (discord.MessageType.default, discord.MessageType.reply):
+                        pairs.append(self._pair(m, me.id))
+                if not starter_seen and len(older) < limit and channel.owner_id == me.id and channel.parent:
+                    with contextlib.suppress(discord.HTTPException, AttributeError):
+                        starter = await channel.parent.fetch_message(channel.id)  # type: ignore[union-attr]
+                        pairs.insert(0, self._pair(starter, me.id))
+            elif replied is not None:
+                before = replied.reference.resolved if replied.reference else None
+                if isinstance(before, discord.Message):
+                    pairs.append(self._pair(before, me.id))
+                pairs.append(self._pair(replied, me.id))
+            return turns_from_messages(pairs, turns, self.language)
 
-    @contextlib.asynccontextmanager
-    async def _typing(self, channel: Any) -> AsyncIterator[None]:
-        """The typing indicator while answering; failing to show it is not an error."""
-        if channel is None:
-            yield
-            return
-        typing = channel.typing()
-        try:
-            await typing.__aenter__()
-        except discord.HTTPException:
-            log.debug("no typing indicator", exc_info=True)
-            yield
-            return
-        try:
-            yield
-        finally:
-            await typing.__aexit__(None, None, None)
+        @staticmethod
+        def _pair(message: discord.Message, my_id: int) -> tuple[bool, str]:
+            from_bot = message.author.id == my_id
+            return from_bot, message.content if from_bot else strip_mention(message.content, my_id)
 
-    async def _say(self, channel: Any, text: str, *, reference: discord.Message | None = None) -> None:
-        try:
-            await ChannelSink(channel, reference).send(text)
-        except discord.HTTPException:
-            log.warning("could not send a message to %s", getattr(channel, "id", "?"), exc_info=True)
+        # -- answering ------------------------------------------------------------------------
+        async def handle_ask(self, interaction: discord.Interaction[Any], question: str) -> None:
+            t = texts(self.language)
+            if interaction.guild_id is None and not self.settings.discord_dms:
+                await reply_ephemeral(interaction, t["dms_off"])
+                return
+            if not self.channel_allowed(interaction.channel):
+                await reply_ephemeral(interaction, t["channel_off"])
+                return
+            wait = self.limiter.hit(interaction.user.id)
+            if wait:
+                await reply_ephemeral(interaction, render_rate_limited(wait, self.language))
+                return
+            await interaction.response.defer(thinking=True)
+            await self.answer(InteractionSink(interaction), question, [], asker_id=interaction.user.id, quote=True)
+
+        async def answer(
+            self, sink: Sink, question: str, history: Sequence[Turn], *, asker_id: int, quote: bool = False
+        ) -> Answer | None:
+            """Ask the service off the loop, stream tokens if any, send the answer and its buttons."""
+            relay = Relay(sink, asyncio.get_running_loop(), self.settings.discord_stream_interval)
+            try:
+                async with self._typing(sink.channel):
+                    answer: Answer = await self.run_blocking(
+                        self.service.ask, question, list(history), on_token=relay.on_token
+                    )
+                answer_id = uuid.uuid4().hex
+                await self.run_io(
+                    self.feedback.record_answer,
+                    answer_id,
+                    answer.question,
+                    answer.answer,
+                    [s.chunk_id for s in answer.sources],
+                    channel_id=getattr(sink.channel, "id", None),
+                    asker_id=asker_id,
+                )
+                parts = split_message(render_answer(answer, language=self.language, quote_question=quote))
+                await relay.finish(parts, vote_view(answer_id, self.language))
+                return answer
+            except NewsbotError as exc:  # a user-fit one-line reason (question too long, no index…)
+                log.info("could not answer %r: %s", question, exc)
+                await self._apologise(relay, render_apology(self.language, str(exc)))
+            except Exception:
+                log.exception("answering %r failed", question)
+                await self._apologise(relay, render_apology(self.language))
+            return None
+
+        async def _apologise(self, relay: Relay, text: str) -> None:
+            try:
+                await relay.finish([text], None)
+            except Exception:
+                log.exception("could not even send the apology")
+
+        @contextlib.asynccontextmanager
+        async def _typing(self, channel: Any) -> AsyncIterator[None]:
+            """The typing indicator while answering; failing to show it is not an error."""
+            if channel is None:
+                yield
+                return
+            typing = channel.typing()
+            try:
+                await typing.__aenter__()
+            except discord.HTTPException:
+                log.debug("no typing indicator", exc_info=True)
+                yield
+                return
+            try:
+                yield
+            finally:
+                await typing.__aexit__(None, None, None)
+
+        async def _say(self, channel: Any, text: str, *, reference: discord.Message | None = None) -> None:
+            try:
+                await ChannelSink(channel, reference).send(text)
+            except discord.HTTPException:
+                log.warning("could not send a message to %s", getattr(channel, "id", "?"), exc_info=True)
+    return NewsBot
 
 
-def create_bot(service: Any, settings: Settings, **kwargs: Any) -> NewsBot:
+def __getattr__(name: str) -> Any:
+    if name == "NewsBot":
+        return bot_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def create_bot(service: Any, settings: Settings, **kwargs: Any) -> Any:
     """The bot with its default dependencies built from the settings."""
-    return NewsBot(service, settings, **kwargs)
+    return bot_class()(service, settings, **kwargs)

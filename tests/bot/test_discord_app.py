@@ -381,10 +381,12 @@ async def test_vote_storage_failure_keeps_the_bot_answering(tmp_path: Path, monk
 
 
 # -- load: the event loop stays free -------------------------------------------------------
-async def run_burst(tmp_path: Path, monkeypatch: Any, *, n: int = 20, delay: float = 0.2) -> dict[str, float]:
+async def run_burst(
+    tmp_path: Path, monkeypatch: Any, *, n: int = 20, delay: float = 0.2, **overrides: Any
+) -> dict[str, float]:
     """``n`` questions at once, each blocking a worker ``delay`` s; returns the loop's worst lag."""
     service = FakeService(delay=delay)
-    h = await make_harness(tmp_path, monkeypatch, service, discord_rate_limit=1000)
+    h = await make_harness(tmp_path, monkeypatch, service, **{"discord_rate_limit": 1000, **overrides})
     lags: list[float] = []
     stop = asyncio.Event()
 

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+
+
+def test_without_a_token_one_line_and_non_zero(monkeypatch: Any, tmp_path: Any, capsys: Any) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.delenv("NEWSBOT_DISCORD_TOKEN", raising=False)
+    status = main(["bot"])
+    out = capsys.readouterr()
+    assert status != 0 and out.out == ""
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0] and "discord.com/developers" in lines[0]
+
+
+def test_the_cli_does_not_import_discord_to_build_its_parser() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, bot.cli; bot.cli.build_parser(); print('discord' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("module", ["bot.formatting", "bot.feedback", "bot.ratelimit", "bot.cli_bot", "bot.discord_app", "bot.cogs.questions", "bot.cogs.admin", "bot.cogs.votes"])
+def test_plain_modules_import_no_discord(module: str) -> None:
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; print('discord' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
