@@ -21,10 +21,15 @@ _EXTRA_STOPWORDS = {
     "au", "aux", "par", "pour", "sur", "dans", "avec", "sans", "plus", "moins", "très", "ne",
     "pas", "selon", "lors", "entre", "chez", "vers", "donc", "alors", "ainsi", "aussi",
     # English, for questions asked in English
-    "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were",
+    "the", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were",
     "what", "who", "whom", "which", "when", "where", "why", "how", "does", "did", "do", "with",
     "about", "by", "from", "at", "as", "be", "it", "its", "that", "this", "these", "those",
 }
+
+
+# BM25 parameters, measured on PIAF (k1 0.8 beat the usual 1.2 by ~0.006 MRR; b made no difference)
+BM25_K1 = 0.8
+BM25_B = 0.75
 
 
 class FrenchAnalyzer:
@@ -80,13 +85,22 @@ class LexicalIndex:
         self.df: Counter[str] = Counter()
         for tokens in corpus_tokens:
             self.df.update(set(tokens))
-        self._bm25 = bm25s.BM25()
+        self._bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         if self.size:
             # bm25s refuses documents with no token: give them a token nothing matches
             self._bm25.index([t or ["\x00"] for t in corpus_tokens], show_progress=False)
 
     def idf(self, token: str) -> float:
         return math.log(1 + (self.size + 1) / (self.df.get(token, 0) + 0.5))
+
+    def scores(self, query: str) -> Any:
+        """BM25 scores of every document for ``query`` (a numpy array; zeros when nothing matches)."""
+        import numpy as np
+
+        tokens = [t for t in self.analyzer.tokens(query) if t in self.df]
+        if not tokens or not self.size:
+            return np.zeros(self.size, dtype=np.float32)
+        return self._bm25.get_scores(tokens)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(document index, BM25 score) of the best ``k`` documents with a positive score."""

@@ -61,7 +61,13 @@ class Settings(BaseSettings):
     k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     fetch_k: int = Field(30, ge=1, le=500, description="Candidates per retriever before fusion.")
     hybrid: bool = Field(True, description="Fuse BM25 (French) with dense retrieval.")
-    rrf_k: int = Field(10, ge=1, le=1000)
+    fusion: Literal["score", "rrf"] = Field(
+        "score", description="How dense and BM25 results are fused: normalised scores, or reciprocal rank."
+    )
+    dense_weight: float = Field(
+        0.4, ge=0.0, le=1.0, description="Share of the dense score in score fusion (the rest is BM25)."
+    )
+    rrf_k: int = Field(10, ge=1, le=1000, description="Rank constant of reciprocal rank fusion.")
     min_dense_score: float = Field(
         0.80, description="Refuse when the best passage's cosine is below this..."
     )
