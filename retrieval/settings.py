@@ -116,9 +116,18 @@ class Settings(BaseSettings):
     discord_history_messages: int = Field(
         30, ge=0, le=100, description="Messages of a thread read back to rebuild the conversation."
     )
-    discord_thread_archive: Literal[60, 1440, 4320, 10080] = Field(
-        1440, description="Minutes of inactivity before the bot's answer threads are archived."
+    discord_thread_archive: int = Field(
+        1440, description="Minutes of inactivity before the bot's answer threads are archived: 60, 1440, 4320 or 10080."
     )
+
+    @field_validator("discord_thread_archive")
+    @classmethod
+    def _archive_minutes(cls, value: int) -> int:
+        allowed = (60, 1440, 4320, 10080)  # the only durations Discord accepts
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(map(str, allowed))} (minutes)")
+        return value
+
     discord_sync_commands: bool = Field(
         True, description="Register the slash commands (/ask, /latest, /reindex) with Discord at start."
     )
