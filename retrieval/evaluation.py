@@ -327,7 +327,8 @@ def workspace(settings: Settings, dataset: EvalDataset) -> Path:
     key.update(dataset.digest.encode())
     for article in dataset.articles:
         key.update(article.id.encode() + b"\0")
-    key.update(f"{settings.embedding_model};q={settings.embedding_quantize}".encode())
+    backend = getattr(settings, "embedding_backend", "")
+    key.update(f"{settings.embedding_model};q={settings.embedding_quantize};b={backend}".encode())
     return settings.data_dir / "eval" / f"{dataset.name}-{key.hexdigest()[:12]}"
 
 
@@ -457,9 +458,10 @@ def run_eval(
 def settings_summary(settings: Settings) -> dict[str, Any]:
     keys = (
         "embedding_model", "embedding_quantize", "chunk_size", "chunk_overlap", "k", "fetch_k",
-        "hybrid", "rrf_k", "min_dense_score", "min_term_coverage", "max_answer_sentences",
+        "hybrid", "fusion", "dense_weight", "rrf_k", "min_dense_score", "min_dense_score_en",
+        "min_term_coverage", "max_answer_sentences",
     )
-    return {key: getattr(settings, key) for key in keys}
+    return {key: getattr(settings, key) for key in keys if hasattr(settings, key)}
 
 
 __all__ = [

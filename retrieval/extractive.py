@@ -9,6 +9,8 @@ strong one. (Weights tuned on the PIAF dev split with ``newsbot eval``.)
 
 Refusal is a rule: the best passage must be close enough to the question, either
 densely (cosine) or lexically (IDF-weighted share of the question's terms it contains).
+A question detected as English gets its own cosine threshold: its cosines to French
+passages run lower than those of a French question.
 """
 
 from __future__ import annotations
@@ -90,8 +92,9 @@ class Composed:
 @dataclass
 class ExtractiveAnswerer:
     max_sentences: int = 3
-    min_dense_score: float = 0.80
-    min_term_coverage: float = 0.5
+    min_dense_score: float = 0.835
+    min_term_coverage: float = 0.45
+    min_dense_score_en: float = 0.805
     # sentence scoring weights (measured on PIAF: see docs/eval.md)
     rank_prior: float = 0.5  # bonus rank_prior / passage rank
     follow_bonus: float = 0.5  # share of the previous sentence's score a sentence inherits
@@ -100,16 +103,17 @@ class ExtractiveAnswerer:
     keep_ratio: float = 0.0  # keep sentences scoring at least this share of the best one
     short_sentence: int = 25  # sentences shorter than this (characters) score half
 
-    def relevant(self, query: str, passages: list[Passage], lexical: LexicalIndex) -> bool:
+    def relevant(self, query: str, passages: list[Passage], lexical: LexicalIndex, language: str = "fr") -> bool:
         if not passages:
             return False
         best_dense = max((p.dense_score or 0.0) for p in passages)
         best_coverage = max(lexical.coverage(query, f"{p.title}\n{p.text}") for p in passages[:3])
-        return best_dense >= self.min_dense_score or best_coverage >= self.min_term_coverage
+        threshold = self.min_dense_score_en if language == "en" else self.min_dense_score
+        return best_dense >= threshold or best_coverage >= self.min_term_coverage
 
     def answer(self, question: str, query: str, passages: list[Passage], lexical: LexicalIndex) -> Composed:
         language = language_of(question)
-        if not self.relevant(query, passages, lexical):
+        if not self.relevant(query, passages, lexical, language):
             return Composed(message("refused", language), set(), True)
         scored = self.score_sentences(query, question, passages, lexical)
         if not scored:
@@ -164,4 +168,5 @@ def from_settings(settings: Any) -> ExtractiveAnswerer:
         max_sentences=settings.max_answer_sentences,
         min_dense_score=settings.min_dense_score,
         min_term_coverage=settings.min_term_coverage,
+        min_dense_score_en=settings.min_dense_score_en,
     )

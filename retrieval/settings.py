@@ -54,12 +54,12 @@ class Settings(BaseSettings):
     )
 
     # --- chunking ------------------------------------------------------------------
-    chunk_size: int = Field(900, ge=100, le=20000, description="Target chunk size, characters.")
+    chunk_size: int = Field(1000, ge=100, le=20000, description="Target chunk size, characters.")
     chunk_overlap: int = Field(150, ge=0, le=5000, description="Overlap between chunks, characters.")
 
     # --- retrieval and answers -----------------------------------------------------
     k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
-    fetch_k: int = Field(30, ge=1, le=500, description="Candidates per retriever before fusion.")
+    fetch_k: int = Field(50, ge=1, le=500, description="Candidates per retriever before fusion.")
     hybrid: bool = Field(True, description="Fuse BM25 (French) with dense retrieval.")
     fusion: Literal["score", "rrf"] = Field(
         "score", description="How dense and BM25 results are fused: normalised scores, or reciprocal rank."
@@ -69,10 +69,13 @@ class Settings(BaseSettings):
     )
     rrf_k: int = Field(10, ge=1, le=1000, description="Rank constant of reciprocal rank fusion.")
     min_dense_score: float = Field(
-        0.80, description="Refuse when the best passage's cosine is below this..."
+        0.835, description="Refuse when the best passage's cosine is below this..."
     )
     min_term_coverage: float = Field(
-        0.5, description="...and fewer than this share of the question's terms appear in it."
+        0.45, description="...and fewer than this share of the question's terms appear in it."
+    )
+    min_dense_score_en: float = Field(
+        0.805, description="MIN_DENSE_SCORE for questions detected as English (cross-lingual cosines run lower)."
     )
     max_answer_sentences: int = Field(3, ge=1, le=10)
     max_question_chars: int = Field(2000, ge=10, le=100000)

@@ -300,3 +300,33 @@ def test_small_piaf_eval_with_the_default_model(tmp_path: Path, models_dir: Path
     assert main.max_sentences <= 3
     assert report.get("unanswerable").refusal_rate >= 0.7, figures
 
+
+
+# -- the tuned parts: fusion and the refusal rule ---------------------------------------------
+def test_score_fusion_prefers_strong_agreement() -> None:
+    from retrieval.retriever import score_fusion
+
+    fused = score_fusion({"a": 0.90, "b": 0.85, "c": 0.80}, {"b": 12.0, "d": 6.0}, dense_weight=0.4)
+    assert max(fused, key=fused.__getitem__) == "b"  # second densely, first lexically
+    assert fused["a"] == pytest.approx(0.4)  # best cosine, no BM25
+    assert fused["d"] == pytest.approx(0.6 * 0.5)  # lexical only: the lowest cosine of the dense list
+    assert score_fusion({}, {}, 0.4) == {}
+    only_dense = score_fusion({"a": 0.9}, {}, 0.4)
+    assert only_dense == {"a": pytest.approx(0.4)}
+
+
+def test_refusal_rule_uses_the_english_threshold_for_english_questions() -> None:
+    from retrieval.extractive import ExtractiveAnswerer
+    from retrieval.lexical import LexicalIndex
+    from retrieval.types import Passage
+
+    lexical = LexicalIndex(["Le puy de Dôme culmine à 1 465 mètres."])
+    passage = Passage("c", "a", "Volcans", "Le puy de Dôme culmine à 1 465 mètres.", 1.0, dense_score=0.82)
+    rule = ExtractiveAnswerer(min_dense_score=0.85, min_dense_score_en=0.80, min_term_coverage=0.9)
+    assert rule.relevant("How high is it?", [passage], lexical, "en")
+    assert not rule.relevant("Quelle hauteur ?", [passage], lexical, "fr")
+    assert not rule.relevant("anything", [], lexical, "fr")
+    covered = ExtractiveAnswerer(min_dense_score=0.99, min_dense_score_en=0.99, min_term_coverage=0.5)
+    assert covered.relevant("Le puy de Dôme culmine", [passage], lexical, "fr")  # lexical coverage suffices
+    answer = rule.answer("Quelle hauteur ?", "Quelle hauteur ?", [passage], lexical)
+    assert answer.refused and not answer.cited
