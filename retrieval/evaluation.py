@@ -183,8 +183,9 @@ def gold_rank(article_ids: Sequence[str], gold: str) -> int | None:
 
 
 def sentence_count(answer: str) -> int:
-    """Sentences in an extractive answer: each ends with its ``[n]``."""
-    return len(re.findall(r"\[\d+\]", answer))
+    """Sentences in an extractive answer: each ends with `` [n]`` (a footnote mark opening a
+    sentence, as in Wikipedia text, is not counted)."""
+    return len(re.findall(r"(?<=\S) \[\d+\](?= |$)", answer))
 
 
 def percentile(values: Sequence[float], q: float) -> float:
