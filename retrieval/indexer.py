@@ -76,43 +76,55 @@ class Indexer:
         started = time.perf_counter()
         scan = scan_corpus(self.settings.corpus_dir, salt=chunk_salt(self.settings))
         plan = self.plan(scan.articles, scan.skipped)
-        for article_id in plan.removed:
-            self.store.remove_article(article_id)
+        # an interrupted run leaves the index marked: only then can uncommitted chunks exist
+        interrupted = self.store.is_dirty()
+        if plan.removed or plan.to_embed:
+            self.store.set_dirty(True)
+        self.store.remove_articles(plan.removed)
         chunked = [
             (article, chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap))
             for article in plan.to_embed
         ]
+        replaced = set(plan.report.updated)
         total = sum(len(chunks) for _, chunks in chunked)
         done = 0
         if progress:
             progress(0, total)
         batch: list[tuple[Article, list[Chunk]]] = []
-        batch_size = max(self.settings.embedding_batch_size * 4, 64)
+        batch_size = max(self.settings.embedding_batch_size * 4, 16)  # chunks embedded and committed together
+        pending = 0
         for article, chunks in chunked:
             batch.append((article, chunks))
-            if sum(len(c) for _, c in batch) >= batch_size:
-                done += self._write_batch(batch)
-                batch = []
+            pending += len(chunks)
+            if pending >= batch_size:
+                done += self._write_batch(batch, replaced)
+                batch, pending = [], 0
                 if progress:
                     progress(done, total)
         if batch:
-            done += self._write_batch(batch)
+            done += self._write_batch(batch, replaced)
             if progress:
                 progress(done, total)
-        self.store.remove_orphans(self.store.manifest())
+        if interrupted:
+            self.store.remove_orphans(self.store.manifest())
+        if interrupted or plan.removed or plan.to_embed:
+            self.store.set_dirty(False)
         plan.report.embedded = done
         plan.report.chunks = self.store.count()
         plan.report.seconds = time.perf_counter() - started
         log.info("reindex: %s", plan.report.summary())
         return plan.report
 
-    def _write_batch(self, batch: list[tuple[Article, list[Chunk]]]) -> int:
+    def _write_batch(self, batch: list[tuple[Article, list[Chunk]]], replaced: set[str]) -> int:
+        """Embed the chunks of several articles in one call (length-sorted batches), then write them."""
         texts = [embedding_text(chunk) for _, chunks in batch for chunk in chunks]
         vectors = self.store.embeddings.embed_documents(texts) if texts else []
+        items = []
         offset = 0
         for _, chunks in batch:
             n = len(chunks)
             if n:
-                self.store.write_article(chunks, texts[offset:offset + n], vectors[offset:offset + n])
+                items.append((chunks, texts[offset:offset + n], vectors[offset:offset + n]))
             offset += n
+        self.store.write_articles(items, replaced=replaced)
         return offset

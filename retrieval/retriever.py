@@ -7,8 +7,14 @@ an article becomes searchable only once it is fully written.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
+import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -17,10 +23,92 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from retrieval.indexer import passage_text
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import FrenchAnalyzer, LexicalIndex
 from retrieval.settings import Settings
 from retrieval.store import IndexStore
 from retrieval.types import Passage
+
+log = logging.getLogger(__name__)
+TOKEN_CACHE_FORMAT = 1
+
+
+class MemoAnalyzer(FrenchAnalyzer):
+    """The French analyzer, answering known documents from a memo of their tokens.
+
+    The memo is filled while a snapshot's BM25 index is built (``recording``) and then only
+    read, so that the next snapshot re-analyses only the chunks it has not seen.
+    """
+
+    def __init__(self, memo: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.memo = memo
+        self.recording = True
+
+    def tokens(self, text: str) -> list[str]:
+        hit = self.memo.get(text)
+        if hit is not None:
+            return hit
+        tokens = [sys.intern(t) for t in super().tokens(text)]
+        if self.recording:
+            self.memo[text] = tokens
+        return tokens
+
+
+def analyzer_fingerprint() -> str:
+    """Changes whenever the lexical analysis code changes (the token cache is then dropped)."""
+    import retrieval.lexical as lexical
+
+    source = Path(lexical.__file__).read_bytes()
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
+class TokenCache:
+    """BM25 tokens of each chunk (by chunk id, which names its content), kept on disk.
+
+    A new process then builds its BM25 index without analysing every chunk again.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, list[str]]:
+        if self.path is None:
+            return {}
+        try:
+            with self.path.open("rb") as f:
+                data = pickle.load(f)
+            if data.get("format") != TOKEN_CACHE_FORMAT or data.get("analyzer") != analyzer_fingerprint():
+                return {}
+            vocab: list[str] = [sys.intern(w) for w in data["vocab"]]
+            return {cid: [vocab[j] for j in row] for cid, row in zip(data["ids"], data["rows"], strict=False)}
+        except FileNotFoundError:
+            return {}
+        except Exception:  # a damaged or foreign file is only a slower start
+            log.debug("token cache %s ignored", self.path, exc_info=True)
+            return {}
+
+    def save(self, tokens: dict[str, list[str]]) -> None:
+        if self.path is None:
+            return
+        import array
+
+        index: dict[str, int] = {}
+        ids, rows = [], []
+        for cid, toks in tokens.items():
+            ids.append(cid)
+            rows.append(array.array("i", [index.setdefault(t, len(index)) for t in toks]))
+        data = {
+            "format": TOKEN_CACHE_FORMAT, "analyzer": analyzer_fingerprint(),
+            "vocab": list(index), "ids": ids, "rows": rows,
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except OSError:
+            log.debug("cannot write the token cache %s", self.path, exc_info=True)
 
 
 @dataclass
@@ -31,17 +119,56 @@ class Snapshot:
     metadatas: list[dict[str, Any]]
     position: dict[str, int]
     lexical: LexicalIndex
+    articles: dict[str, str] = field(default_factory=dict)  # article id -> content hash
+    tokens: dict[str, list[str]] = field(default_factory=dict)  # chunk id -> BM25 tokens
 
     @classmethod
-    def load(cls, store: IndexStore) -> Snapshot:
-        generation, ids, docs, metas = store.committed_chunks()
+    def load(cls, store: IndexStore, previous: Snapshot | None = None, cache: TokenCache | None = None) -> Snapshot:
+        """The committed chunks and their BM25 index.
+
+        With a ``previous`` snapshot, only the chunks of articles added or changed since are
+        read from the index and analysed; the rest is taken from it.
+        """
+        generation = store.generation()
+        manifest = store.manifest()
+        articles = {aid: entry.article_hash for aid, entry in manifest.items()}
+        if previous is None:
+            ids, docs, metas = store.chunks_of(manifest, None)
+        else:
+            kept = {aid for aid, h in articles.items() if previous.articles.get(aid) == h}
+            ids, docs, metas = [], [], []
+            for i, meta in enumerate(previous.metadatas):
+                if meta.get("article_id") in kept:
+                    ids.append(previous.ids[i])
+                    docs.append(previous.documents[i])
+                    metas.append(meta)
+            fresh = [aid for aid in articles if aid not in kept]
+            if fresh:
+                more = store.chunks_of(manifest, fresh)
+                ids.extend(more[0])
+                docs.extend(more[1])
+                metas.extend(more[2])
+        order = sorted(range(len(ids)), key=ids.__getitem__)  # one order, however loaded
+        ids = [ids[i] for i in order]
+        docs = [docs[i] for i in order]
+        metas = [metas[i] for i in order]
+        known = previous.tokens if previous is not None else (cache.load() if cache is not None else {})
+        memo = {doc: known[cid] for cid, doc in zip(ids, docs, strict=False) if cid in known}
+        analyzer = MemoAnalyzer(memo)
+        lexical = LexicalIndex(docs, analyzer=analyzer)
+        analyzer.recording = False
+        tokens = {cid: memo[doc] for cid, doc in zip(ids, docs, strict=False) if doc in memo}
+        if cache is not None and any(cid not in known for cid in ids):
+            cache.save(tokens)
         return cls(
             generation=generation,
             ids=ids,
             documents=docs,
             metadatas=metas,
             position={cid: i for i, cid in enumerate(ids)},
-            lexical=LexicalIndex(docs),
+            lexical=lexical,
+            articles=articles,
+            tokens=tokens,
         )
 
 
@@ -88,15 +215,20 @@ class HybridRetriever(BaseRetriever):
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     def snapshot(self) -> Snapshot:
+        """The current snapshot, brought up to date (incrementally) when the index changed."""
         generation = self.store.generation()
         snap = self._snapshot
         if snap is None or snap.generation != generation:
             with self._lock:
                 snap = self._snapshot
                 if snap is None or snap.generation != generation:
-                    snap = Snapshot.load(self.store)
+                    snap = Snapshot.load(self.store, previous=snap, cache=self.token_cache())
                     self._snapshot = snap
         return snap
+
+    def token_cache(self) -> TokenCache:
+        folder = self.settings.data_dir / "cache"
+        return TokenCache(folder / f"bm25-tokens-{self.settings.collection}.pkl")
 
     def passages(self, query: str) -> tuple[list[Passage], Snapshot]:
         snap = self.snapshot()

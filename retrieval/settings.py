@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     embedding_quantize: bool = Field(
         True, description="int8 dynamic quantization of the embedding model on CPU."
     )
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="onnx = ONNX Runtime (exported once, offline, from the model's weights into MODEL_DIR/onnx; "
+        "fast start, no torch at run time); torch = sentence-transformers.",
+    )
+    embedding_threads: int = Field(
+        0, ge=0, le=256, description="Threads of the embedding model; 0 = the runtime's default (one per core)."
+    )
 
     # --- chunking ------------------------------------------------------------------
     chunk_size: int = Field(1000, ge=100, le=20000, description="Target chunk size, characters.")

@@ -110,7 +110,9 @@ class IndexStore:
                         raise IndexMissing("no index yet: run `newsbot reindex` first") from None
                     raise
                 manifest = self.client.create_collection(
-                    self.manifest_name, metadata={**self.fingerprint(), "generation": 0}, embedding_function=None
+                    self.manifest_name,
+                    metadata={**self.fingerprint(), "generation": 0, "dirty": False},
+                    embedding_function=None,
                 )
             meta = manifest.metadata or {}
             built_with = meta.get("embedding_model")
@@ -162,7 +164,7 @@ class IndexStore:
             offset = 0
             while True:
                 page = self._manifest.get(include=["metadatas"], limit=_PAGE, offset=offset)
-                for article_id, meta in zip(page["ids"], page["metadatas"] or []):
+                for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
                     entries[article_id] = ManifestEntry(
                         article_id=article_id,
                         article_hash=str(meta["article_hash"]),
@@ -187,37 +189,110 @@ class IndexStore:
     # -- writing -----------------------------------------------------------------------
     def write_article(self, chunks: list[Chunk], texts: list[str], embeddings: list[list[float]]) -> None:
         """Upsert one article's chunks, then commit it in the manifest, then drop old versions."""
-        first = chunks[0]
+        self.write_articles([(chunks, texts, embeddings)], replaced={chunks[0].article_id})
+
+    def write_articles(
+        self,
+        items: list[tuple[list[Chunk], list[str], list[list[float]]]],
+        *,
+        replaced: set[str] | None = None,
+    ) -> None:
+        """Write several articles at once, in the same order as :meth:`write_article`.
+
+        Every chunk is upserted first, then all the articles' manifest records (the switch),
+        then the generation is bumped once, then the chunks of older versions of the
+        articles in ``replaced`` are deleted (``None``: of every article written). A run
+        killed before the switch leaves chunks no record commits: never visible, and
+        removed by :meth:`remove_orphans`.
+        """
+        items = [item for item in items if item[0]]
+        if not items:
+            return
         with translate_store_errors(self.settings):
             collection = self.vectorstore._collection
-            collection.upsert(
-                ids=[c.id for c in chunks],
-                documents=texts,
-                embeddings=embeddings,
-                metadatas=[c.metadata() for c in chunks],
+            ids: list[str] = []
+            documents: list[str] = []
+            vectors: list[list[float]] = []
+            metadatas: list[dict[str, Any]] = []
+            for chunks, texts, embeddings in items:
+                ids.extend(c.id for c in chunks)
+                documents.extend(texts)
+                vectors.extend(embeddings)
+                metadatas.extend(c.metadata() for c in chunks)
+            step = self._max_batch()
+            for start in range(0, len(ids), step):
+                end = start + step
+                collection.upsert(
+                    ids=ids[start:end], documents=documents[start:end],
+                    embeddings=vectors[start:end], metadatas=metadatas[start:end],
+                )
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            records: list[dict[str, Any]] = []
+            for chunks, _, _ in items:
+                first = chunks[0]
+                meta: dict[str, Any] = {
+                    "article_hash": first.article_hash,
+                    "title": first.title,
+                    "chunks": len(chunks),
+                    "indexed_at": now,
+                }
+                if first.date:
+                    meta["date"] = first.date
+                if first.url:
+                    meta["url"] = first.url
+                records.append(meta)
+            article_ids = [chunks[0].article_id for chunks, _, _ in items]
+            self._manifest.upsert(
+                ids=article_ids,
+                documents=[str(meta["title"]) for meta in records],
+                metadatas=records,
+                embeddings=[[1.0]] * len(records),
             )
-            meta: dict[str, Any] = {
-                "article_hash": first.article_hash,
-                "title": first.title,
-                "chunks": len(chunks),
-                "indexed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            }
-            if first.date:
-                meta["date"] = first.date
-            if first.url:
-                meta["url"] = first.url
-            self._manifest.upsert(ids=[first.article_id], documents=[first.title], metadatas=[meta], embeddings=[[1.0]])
             self._bump_generation()
-            collection.delete(
-                where={"$and": [{"article_id": first.article_id}, {"article_hash": {"$ne": first.article_hash}}]}
-            )
-        log.debug("committed %s (%d chunks)", first.article_id, len(chunks))
+            stale = [(chunks[0].article_id, chunks[0].article_hash) for chunks, _, _ in items
+                     if replaced is None or chunks[0].article_id in replaced]
+            for article_id, article_hash in stale:
+                collection.delete(
+                    where={"$and": [{"article_id": article_id}, {"article_hash": {"$ne": article_hash}}]}
+                )
+        log.debug("committed %d articles (%d chunks)", len(items), len(ids))
+
+    def _max_batch(self) -> int:
+        try:
+            return max(1, int(self.client.get_max_batch_size()))
+        except Exception:
+            return 1000
+
+    # -- the "dirty" mark: set while a run writes, cleared when it has finished cleanly ----
+    def is_dirty(self) -> bool:
+        with translate_store_errors(self.settings):
+            meta = self.client.get_collection(self.manifest_name).metadata or {}
+        return bool(meta.get("dirty", True))  # an index from before the mark: assume the worst
+
+    def set_dirty(self, dirty: bool) -> None:
+        with translate_store_errors(self.settings):
+            meta = dict(self.client.get_collection(self.manifest_name).metadata or {})
+            if bool(meta.get("dirty", not dirty)) == dirty:
+                return
+            meta["dirty"] = dirty
+            self._manifest.modify(metadata=meta)
 
     def remove_article(self, article_id: str) -> None:
+        self.remove_articles([article_id])
+
+    def remove_articles(self, article_ids: list[str]) -> None:
+        """Uncommit the articles (one manifest delete), then delete their chunks."""
+        if not article_ids:
+            return
         with translate_store_errors(self.settings):
-            self._manifest.delete(ids=[article_id])
+            for start in range(0, len(article_ids), _PAGE):
+                self._manifest.delete(ids=article_ids[start:start + _PAGE])
             self._bump_generation()
-            self.vectorstore._collection.delete(where={"article_id": article_id})
+            for start in range(0, len(article_ids), _PAGE):
+                part = article_ids[start:start + _PAGE]
+                self.vectorstore._collection.delete(
+                    where={"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}}
+                )
 
     def remove_orphans(self, manifest: dict[str, ManifestEntry]) -> int:
         """Delete chunks no manifest record commits (left by an interrupted run)."""
@@ -227,7 +302,7 @@ class IndexStore:
             offset = 0
             while True:
                 page = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-                for chunk_id, meta in zip(page["ids"], page["metadatas"] or []):
+                for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
                     entry = manifest.get(str(meta.get("article_id")))
                     if entry is None or entry.article_hash != meta.get("article_hash"):
                         orphans.append(chunk_id)
@@ -245,26 +320,41 @@ class IndexStore:
     # -- reading -----------------------------------------------------------------------
     def committed_chunks(self) -> tuple[int, list[str], list[str], list[dict[str, Any]]]:
         """(generation, ids, documents, metadatas) of every committed chunk."""
+        generation = self.generation()
+        ids, docs, metas = self.chunks_of(self.manifest(), None)
+        return generation, ids, docs, metas
+
+    def chunks_of(
+        self, manifest: dict[str, ManifestEntry], article_ids: list[str] | None
+    ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """(ids, documents, metadatas) of the committed chunks of these articles (None: all)."""
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
         with translate_store_errors(self.settings):
-            generation = self.generation()
-            manifest = self.manifest()
-            ids: list[str] = []
-            docs: list[str] = []
-            metas: list[dict[str, Any]] = []
             collection = self.vectorstore._collection
-            offset = 0
-            while True:
-                page = collection.get(include=["metadatas", "documents"], limit=_PAGE, offset=offset)
-                for chunk_id, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or []):
-                    entry = manifest.get(str(meta.get("article_id")))
-                    if entry is not None and entry.article_hash == meta.get("article_hash"):
-                        ids.append(chunk_id)
-                        docs.append(doc)
-                        metas.append(dict(meta))
-                if len(page["ids"]) < _PAGE:
-                    break
-                offset += _PAGE
-            return generation, ids, docs, metas
+            if article_ids is None:
+                groups: list[dict[str, Any] | None] = [None]
+            else:
+                groups = [
+                    {"article_id": {"$in": article_ids[i:i + _PAGE]}} for i in range(0, len(article_ids), _PAGE)
+                ]
+            for where in groups:
+                offset = 0
+                while True:
+                    page = collection.get(
+                        where=where, include=["metadatas", "documents"], limit=_PAGE, offset=offset
+                    )
+                    for chunk_id, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=False):
+                        entry = manifest.get(str(meta.get("article_id")))
+                        if entry is not None and entry.article_hash == meta.get("article_hash"):
+                            ids.append(chunk_id)
+                            docs.append(doc)
+                            metas.append(dict(meta))
+                    if len(page["ids"]) < _PAGE:
+                        break
+                    offset += _PAGE
+        return ids, docs, metas
 
     def dense_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the ``k`` nearest chunks."""
@@ -272,7 +362,7 @@ class IndexStore:
             collection = self.vectorstore._collection
             n = min(k, max(1, collection.count()))
             result = collection.query(query_embeddings=[query_vector], n_results=n, include=["distances"])
-        return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=False)]
 
 
 def wipe_local_index(settings: Settings) -> None:

@@ -144,24 +144,27 @@ def test_half_written_article_is_invisible(service, corpus: Path) -> None:
 def test_crash_between_articles_then_rerun(service, corpus: Path, monkeypatch) -> None:
     for i in range(6):
         write_article(corpus, f"lot/{i}", f"Article {i}", f"Le numéro {i} parle de la guerre en Ukraine. " * 5)
-    calls = {"n": 0}
-    original = service.store.write_article
+    original = service.store.write_articles
 
-    def crashing(chunks, texts, vectors):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt  # as if the process were stopped here
-        return original(chunks, texts, vectors)
+    def crashing(items, **kwargs):
+        original(items[:2], **kwargs)  # two articles committed, then the process is stopped
+        chunks, texts, vectors = items[2]  # the third one's chunks are written, not committed
+        service.store.vectorstore._collection.upsert(
+            ids=[c.id for c in chunks], documents=texts, embeddings=vectors, metadatas=[c.metadata() for c in chunks]
+        )
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(service.store, "write_article", crashing)
+    monkeypatch.setattr(service.store, "write_articles", crashing)
     with pytest.raises(KeyboardInterrupt):
         service.reindex()
-    monkeypatch.setattr(service.store, "write_article", original)
+    assert service.store.is_dirty()
+    monkeypatch.setattr(service.store, "write_articles", original)
     report = service.reindex()
     assert len(report.added) == 4  # the two committed before the crash are unchanged
     ids = chunk_ids(service)
     assert len(ids) == len(set(ids)) == report.chunks
     assert len(service.latest(100)) == 9
+    assert not service.store.is_dirty()
 
 
 def test_rebuild_starts_over(service, settings_factory, small_embeddings) -> None:
