@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,19 +46,15 @@ class Repl:
         except ImportError:  # pragma: no cover - not on every platform
             return
         self._readline = readline
-        try:
+        with contextlib.suppress(OSError):
             self._history_file.parent.mkdir(parents=True, exist_ok=True)
             readline.read_history_file(self._history_file)
-        except OSError:
-            pass
         readline.set_history_length(1000)
 
     def _save_history(self) -> None:
         if self._readline is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._readline.write_history_file(self._history_file)
-            except OSError:
-                pass
 
     def say(self, text: str = "") -> None:
         self.out.write(text + "\n")

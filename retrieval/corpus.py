@@ -88,10 +88,7 @@ def read_article(path: Path, article_id: str, *, salt: str = "", max_bytes: int 
         raise ArticleError(f"cannot be read ({exc.strerror or exc})") from None
     digest = hashlib.sha256(raw + salt.encode()).hexdigest()[:16]
     kind = SUFFIXES[path.suffix.lower()]
-    if kind == "html":
-        fields = parse_html(raw)
-    else:
-        fields = parse_text(decode(raw), markdown=kind == "markdown")
+    fields = parse_html(raw) if kind == "html" else parse_text(decode(raw), markdown=kind == "markdown")
     text = fields.pop("text")
     if not text.strip():
         raise ArticleError("has no text")

@@ -16,10 +16,7 @@ def env_name(name: str, field: Any) -> str:
 
 
 def default_text(field: Any) -> str:
-    if field.default_factory is not None:
-        value = field.default_factory()
-    else:
-        value = field.default
+    value = field.default_factory() if field.default_factory is not None else field.default
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -40,7 +40,7 @@ def test_chunks_respect_size_overlap_and_offsets() -> None:
         assert len(chunk.text) <= 400
         assert text[chunk.start:chunk.end] == chunk.text
         assert chunk.text[-1] == "."  # ends on a sentence boundary
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in zip(chunks, chunks[1:], strict=False):
         assert after.start < before.end  # overlap
         assert after.start > before.start
     assert [c.id for c in chunks] == [f"a/b:h1:{i}" for i in range(len(chunks))]
