@@ -225,6 +225,7 @@ def build_onnx(source: str, target: Path, *, quantize: bool) -> Path:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp.chmod(0o755)
     try:
         raw = tmp / "raw.onnx"
         sample = torch.ones((2, 8), dtype=torch.long)
