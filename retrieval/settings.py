@@ -8,11 +8,10 @@ time: entry points call :func:`load_settings` once and pass the object down.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 PACKAGED_E5 = "packaged:multilingual-e5-small"
 PACKAGED_MINILM = "packaged:all-minilm-l6-v2"
