@@ -33,6 +33,7 @@ def cmd_bot(args: argparse.Namespace, settings: Any) -> int:
         log.warning("no index yet: indexing the corpus first…")
         service = open_service(settings, create=True)
         log.warning("%s", service.reindex().summary())
+    service.warm_up()  # before connecting: the first question is answered at full speed
     return run_bot(service, settings, token)
 
 

@@ -138,6 +138,11 @@ class AnsweringService:
     def latest(self, n: int = 5) -> list[ArticleInfo]:
         return self.store.latest(n)
 
+    def warm_up(self) -> None:
+        """Load the model and the retrieval snapshot now, so the first question is not slow."""
+        self.retriever.snapshot()
+        self.store.embeddings.embed_query("warm up")
+
 
 def open_service(
     settings: Settings,
