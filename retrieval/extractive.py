@@ -95,7 +95,7 @@ class ExtractiveAnswerer:
     min_dense_score: float = 0.835
     min_term_coverage: float = 0.45
     min_dense_score_en: float = 0.805
-    # sentence scoring weights (measured on PIAF: see docs/eval.md)
+    # sentence scoring weights (measured on PIAF: see the README, "Measuring answer quality")
     rank_prior: float = 0.5  # bonus rank_prior / passage rank
     follow_bonus: float = 0.5  # share of the previous sentence's score a sentence inherits
     title_term_weight: float = 0.5  # weight of a question term found in the passage's title
