@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 NO_TOKEN = (
     "no Discord token: create an application and its bot at https://discord.com/developers/applications "
-    "(Bot → Reset Token), then put DISCORD_TOKEN=… in .env or the environment (see the README, "The Discord bot")"
+    "(Bot → Reset Token), then put DISCORD_TOKEN=… in .env or the environment (see the README's Discord section)"
 )
 
 
