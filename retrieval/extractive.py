@@ -102,6 +102,9 @@ class ExtractiveAnswerer:
     own_term_weight: float = 1.5  # weight of a term of the question itself (vs. the condensed query)
     keep_ratio: float = 0.0  # keep sentences scoring at least this share of the best one
     short_sentence: int = 25  # sentences shorter than this (characters) score half
+    # for questions in English about (French) passages, terms do not match across languages:
+    # sentences are then scored by embedding similarity to the question
+    embeddings: Any = None
 
     def relevant(self, query: str, passages: list[Passage], lexical: LexicalIndex, language: str = "fr") -> bool:
         if not passages:
@@ -115,7 +118,10 @@ class ExtractiveAnswerer:
         language = language_of(question)
         if not self.relevant(query, passages, lexical, language):
             return Composed(message("refused", language), set(), True)
-        scored = self.score_sentences(query, question, passages, lexical)
+        if language == "en" and self.embeddings is not None:
+            scored = self.score_sentences_densely(query, passages)
+        else:
+            scored = self.score_sentences(query, question, passages, lexical)
         if not scored:
             return Composed(message("refused", language), set(), True)
         best = scored[0][0]
@@ -152,19 +158,42 @@ class ExtractiveAnswerer:
                 if len(sentence) < self.short_sentence:
                     score *= 0.5
                 items.append((round(score, 6), rank + 1, i, sentence))
-        items.sort(key=lambda x: (-x[0], x[1], x[2]))
-        # one sentence only once (overlapping chunks repeat sentences)
-        seen: set[str] = set()
-        unique = []
-        for item in items:
-            if item[3] not in seen:
-                seen.add(item[3])
-                unique.append(item)
-        return unique
+        return _best_first(items)
+
+    def score_sentences_densely(self, query: str, passages: list[Passage]) -> list[tuple[float, int, int, str]]:
+        """Sentences scored by cosine to the question (cross-language), passage rank as a tie-break."""
+        located = [
+            (rank, i, sentence)
+            for rank, passage in enumerate(passages)
+            for i, sentence in enumerate(split_sentences(passage.text))
+            if len(sentence) >= self.short_sentence
+        ]
+        if not located:
+            return []
+        question_vector = self.embeddings.embed_query(query)
+        vectors = self.embeddings.embed_documents([sentence for _, _, sentence in located])
+        items = []
+        for (rank, i, sentence), vector in zip(located, vectors, strict=True):
+            cosine = sum(a * b for a, b in zip(question_vector, vector, strict=True))
+            items.append((round(cosine + 0.01 / (rank + 1), 6), rank + 1, i, sentence))
+        return _best_first(items)
 
 
-def from_settings(settings: Any) -> ExtractiveAnswerer:
+def _best_first(items: list[tuple[float, int, int, str]]) -> list[tuple[float, int, int, str]]:
+    """Sort by score, then passage and position; a sentence only once (chunks overlap)."""
+    items.sort(key=lambda x: (-x[0], x[1], x[2]))
+    seen: set[str] = set()
+    unique = []
+    for item in items:
+        if item[3] not in seen:
+            seen.add(item[3])
+            unique.append(item)
+    return unique
+
+
+def from_settings(settings: Any, embeddings: Any = None) -> ExtractiveAnswerer:
     return ExtractiveAnswerer(
+        embeddings=embeddings,
         max_sentences=settings.max_answer_sentences,
         min_dense_score=settings.min_dense_score,
         min_term_coverage=settings.min_term_coverage,

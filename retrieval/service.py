@@ -72,7 +72,7 @@ class AnsweringService:
         self.settings = settings
         self.store = store
         self.retriever = HybridRetriever(store=store, settings=settings)
-        self.answerer = answerer or answerer_from_settings(settings)
+        self.answerer = answerer or answerer_from_settings(settings, store.embeddings)
         self.generator = generator  # optional LLM answerer (see retrieval.llm)
         self._write_lock = threading.Lock()
         self.chain = self._build_chain()
