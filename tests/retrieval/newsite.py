@@ -286,6 +286,9 @@ class NewsSite:
             body=rss, content_type="application/rss+xml; charset=utf-8", etag=f'"rss-{hash(rss) & 0xffffff:x}"'
         )
         atom = atom_feed(b, self.atom_stories).encode()
+        previous = self.routes.get("/atom.xml")
+        if previous is not None and previous.body == atom:
+            return  # unchanged: same Last-Modified (a new stamp would depend on the clock's second)
         stamp = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() // 1))
         self.routes["/atom.xml"] = Response(body=atom, content_type="application/atom+xml", last_modified=stamp)
 
