@@ -289,7 +289,8 @@ class NewsSite:
         previous = self.routes.get("/atom.xml")
         if previous is not None and previous.body == atom:
             return  # unchanged: same Last-Modified (a new stamp would depend on the clock's second)
-        stamp = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() // 1))
+        self._atom_clock = max(time.time() // 1, getattr(self, "_atom_clock", 0) + 1)  # always a new stamp
+        stamp = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(self._atom_clock))
         self.routes["/atom.xml"] = Response(body=atom, content_type="application/atom+xml", last_modified=stamp)
 
     def seen(self, path: str) -> list[dict[str, str]]:
