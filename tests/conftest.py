@@ -98,3 +98,16 @@ def settings_factory(tmp_path: Path, corpus: Path, models_dir: Path):
         return load_settings(**values)
 
     return make
+
+
+def cli_env(data_dir: Path, corpus: Path, models_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `newsbot` process run by a test: the small model, tmp folders."""
+    return {
+        **os.environ,
+        "NEWSBOT_EMBEDDING_MODEL": SMALL_MODEL,
+        "NEWSBOT_EMBEDDING_QUANTIZE": "false",
+        "NEWSBOT_DATA_DIR": str(data_dir),
+        "NEWSBOT_MODEL_DIR": str(models_dir),
+        "NEWSBOT_CORPUS_DIR": str(corpus),
+        **extra,
+    }

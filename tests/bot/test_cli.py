@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import cli_env
+
 
 @pytest.fixture
 def run(tmp_path: Path, corpus: Path, models_dir: Path):
-    env = {
-        **os.environ,
-        "NEWSBOT_EMBEDDING_MODEL": "packaged:all-minilm-l6-v2",
-        "NEWSBOT_EMBEDDING_QUANTIZE": "false",
-        "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
-        "NEWSBOT_MODEL_DIR": str(models_dir),
-        "NEWSBOT_CORPUS_DIR": str(corpus),
-    }
+    env = cli_env(tmp_path / "data", corpus, models_dir)
 
     def run(*args: str, stdin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from discord_fakes import BOT_ID, USER_ID, FakeDiscord  # noqa: E402
 
 from retrieval.settings import load_settings  # noqa: E402
-from tests.conftest import REPO, write_article  # noqa: E402
+from tests.conftest import REPO, cli_env, write_article  # noqa: E402
 from tests.llm_server import FakeLLMServer, Reply  # noqa: E402
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.SECRET-discord-token.abcdefghijklmnopqrstuvwxyz0123"
@@ -190,19 +189,14 @@ async def test_secrets_never_reach_logs_or_replies(
 def test_secrets_never_reach_a_cli_process_output(corpus: Path, tmp_path: Path, models_dir: Path) -> None:
     with FakeLLMServer() as server:
         server.script(Reply.error(401), Reply.error(500))
-        env = {
-            **os.environ,
-            "NEWSBOT_EMBEDDING_MODEL": "packaged:all-minilm-l6-v2",
-            "NEWSBOT_EMBEDDING_QUANTIZE": "false",
-            "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
-            "NEWSBOT_MODEL_DIR": str(models_dir),
-            "NEWSBOT_CORPUS_DIR": str(corpus),
-            "NEWSBOT_LLM_BASE_URL": server.url,
-            "NEWSBOT_LLM_MODEL": "fake-model",
-            "NEWSBOT_LLM_TIMEOUT": "3",
-            "NEWSBOT_LLM_API_KEY": API_KEY,
-            "DISCORD_TOKEN": TOKEN,
-        }
+        env = cli_env(
+            tmp_path / "data", corpus, models_dir,
+            NEWSBOT_LLM_BASE_URL=server.url,
+            NEWSBOT_LLM_MODEL="fake-model",
+            NEWSBOT_LLM_TIMEOUT="3",
+            NEWSBOT_LLM_API_KEY=API_KEY,
+            DISCORD_TOKEN=TOKEN,
+        )
         run = [sys.executable, "-m", "bot.cli", "-v"]
         outputs = [subprocess.run(run + ["reindex", "--json"], env=env, capture_output=True, text=True, timeout=600)]
         outputs.append(subprocess.run(run + ["ask", "--json", "Quel est le nouveau plafond du prix du pétrole russe ?"],

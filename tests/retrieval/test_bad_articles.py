@@ -12,7 +12,6 @@ come from: ``newsbot add``/``feeds`` skip a page whose text is already in the co
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import write_article
+from tests.conftest import cli_env, write_article
 
 TEN_MB = 10 * 1024 * 1024
 
@@ -57,14 +56,7 @@ def test_bad_articles_are_skipped_one_line_each(corpus: Path, tmp_path: Path, mo
     assert (bad / "huge.md").stat().st_size > TEN_MB
     write_article(corpus, "twins/original", "Le barrage sera rehaussé", TWIN, date="2025-08-20")
     (corpus / "twins" / "copie.md").write_bytes((corpus / "twins" / "original.md").read_bytes())
-    env = {
-        **os.environ,
-        "NEWSBOT_EMBEDDING_MODEL": "packaged:all-minilm-l6-v2",
-        "NEWSBOT_EMBEDDING_QUANTIZE": "false",
-        "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
-        "NEWSBOT_MODEL_DIR": str(models_dir),
-        "NEWSBOT_CORPUS_DIR": str(corpus),
-    }
+    env = cli_env(tmp_path / "data", corpus, models_dir)
 
     done = newsbot(env, "reindex", "--json")
     assert done.returncode == 0, done.stderr
