@@ -315,3 +315,18 @@ class FakeDiscord:
         data["webhook_id"] = str(BOT_ID)
         data["components"] = payload.get("components", [])
         return data
+
+
+def pings_nobody(allowed: dict[str, Any] | None) -> bool:
+    """Discord's rule: with ``parse`` empty and no ids listed, no mention pings anyone."""
+    return (allowed is not None and allowed.get("parse") == [] and not allowed.get("users")
+            and not allowed.get("roles") and not allowed.get("replied_user", False))
+
+
+def assert_no_pings(fake: FakeDiscord) -> None:
+    sent = fake.sent()
+    assert sent, "the bot sent nothing"
+    for payload in sent:
+        data = payload.get("data", payload)  # interaction responses nest their message
+        if "content" in data or "components" in data:
+            assert pings_nobody(data.get("allowed_mentions")), payload

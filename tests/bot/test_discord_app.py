@@ -26,6 +26,8 @@ from discord_fakes import (  # noqa: E402
     OTHER_CHANNEL_ID,
     USER_ID,
     FakeDiscord,
+    assert_no_pings,
+    pings_nobody,
 )
 from fake_service import FakeService, source  # noqa: E402
 
@@ -59,21 +61,6 @@ async def h(tmp_path: Path, monkeypatch: Any) -> Any:
 
 def mention(text: str) -> str:
     return f"<@{BOT_ID}> {text}"
-
-
-def pings_nobody(allowed: dict[str, Any] | None) -> bool:
-    """Discord's rule: with ``parse`` empty and no ids listed, no mention pings anyone."""
-    return (allowed is not None and allowed.get("parse") == [] and not allowed.get("users")
-            and not allowed.get("roles") and not allowed.get("replied_user", False))
-
-
-def assert_no_pings(fake: FakeDiscord) -> None:
-    sent = fake.sent()
-    assert sent, "the bot sent nothing"
-    for payload in sent:
-        data = payload.get("data", payload)  # interaction responses nest their message
-        if "content" in data or "components" in data:
-            assert pings_nobody(data.get("allowed_mentions")), payload
 
 
 # -- answering -------------------------------------------------------------------------------

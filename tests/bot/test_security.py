@@ -23,7 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from discord_fakes import BOT_ID, USER_ID, FakeDiscord  # noqa: E402
+from discord_fakes import BOT_ID, USER_ID, FakeDiscord, assert_no_pings  # noqa: E402
 
 from retrieval.settings import load_settings  # noqa: E402
 from tests.conftest import REPO, cli_env, write_article  # noqa: E402
@@ -42,20 +42,6 @@ HOSTILE_BODY = (
     "[cliquez ici](https://evil.example/phish) ||spoiler|| `code` ~~barré~~ __souligné__ # Titre.\n\n"
     "Les automobilistes devront emprunter la déviation par la route départementale 12 pendant les travaux du viaduc."
 )
-
-
-def pings_nobody(allowed: dict[str, Any] | None) -> bool:
-    return (allowed is not None and allowed.get("parse") == [] and not allowed.get("users")
-            and not allowed.get("roles") and not allowed.get("replied_user", False))
-
-
-def assert_no_pings(fake: FakeDiscord) -> None:
-    sent = fake.sent()
-    assert sent, "the bot sent nothing"
-    for payload in sent:
-        data = payload.get("data", payload)
-        if "content" in data or "components" in data:
-            assert pings_nobody(data.get("allowed_mentions")), payload
 
 
 class CountingService:
