@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from retrieval.corpus import article_id_for, clean_body, iter_article_files, read_article, render_markdown
 from retrieval.errors import ArticleError, FetchError
+from retrieval.locks import file_lock
 from retrieval.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -289,18 +290,8 @@ def extract_article(page: FetchedPage, *, min_chars: int, hint: Hint | None = No
 @contextlib.contextmanager
 def state_lock(settings: Settings) -> Iterator[None]:
     """One writer of the sources state at a time (``add`` and ``feeds`` may run together)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux
+    with file_lock(settings.data_dir / LOCK_FILE):
         yield
-        return
-    with open(settings.data_dir / LOCK_FILE, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass

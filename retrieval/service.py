@@ -7,6 +7,7 @@ metadata straight from the index. It also runs reindexing and lists the newest a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -19,6 +20,7 @@ from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, Store
 from retrieval.extractive import ExtractiveAnswerer, condense
 from retrieval.extractive import from_settings as answerer_from_settings
 from retrieval.indexer import Indexer
+from retrieval.locks import file_lock
 from retrieval.retriever import HybridRetriever, document_to_passage
 from retrieval.settings import Settings
 from retrieval.store import IndexStore, make_client, wipe_local_index
@@ -129,11 +131,20 @@ class AnsweringService:
     def reindex(
         self, *, rebuild: bool = False, progress: Callable[[int, int], None] | None = None
     ) -> ReindexReport:
-        with self._write_lock:
+        with self._write_lock, self._process_lock():
             if rebuild:
                 self.store.drop()
                 self.store.open(create=True)
             return Indexer(self.store, self.settings).reindex(progress=progress)
+
+    def _process_lock(self) -> Any:
+        """One process writes an embedded index at a time (a Chroma server serialises writes itself)."""
+        if self.settings.server_mode:
+            return contextlib.nullcontext()
+        return file_lock(
+            self.settings.index_path.parent / f".{self.settings.index_path.name}.write-lock",
+            waiting="another newsbot process is writing the index: waiting for it to finish…",
+        )
 
     def latest(self, n: int = 5) -> list[ArticleInfo]:
         return self.store.latest(n)

@@ -220,3 +220,21 @@ def test_killed_reindex_leaves_a_complete_index(settings_factory, corpus: Path, 
     client = chromadb.PersistentClient(path=str(tmp_path / "killed" / "index"))
     ids = client.get_collection("newsbot").get(include=[])["ids"]
     assert len(ids) == len(set(ids)) == report["chunks"]
+
+
+def test_a_second_writer_waits_for_the_first(service, corpus: Path, caplog) -> None:
+    import threading
+
+    from retrieval.locks import file_lock
+
+    write_article(corpus, "attente", "Un article de plus", "La Chine achète davantage de pétrole russe.")
+    index = service.settings.index_path
+    done = threading.Event()
+    with file_lock(index.parent / f".{index.name}.write-lock"):  # as another process would hold it
+        worker = threading.Thread(target=lambda: (service.reindex(), done.set()))
+        worker.start()
+        assert not done.wait(1.0)  # waits while the other writer holds the index
+    worker.join(timeout=120)
+    assert done.is_set()
+    assert any("another newsbot process is writing the index" in r.message for r in caplog.records)
+    assert any(a.article_id == "attente" for a in service.latest(10))
