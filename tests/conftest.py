@@ -111,3 +111,22 @@ def cli_env(data_dir: Path, corpus: Path, models_dir: Path, **extra: str) -> dic
         "NEWSBOT_CORPUS_DIR": str(corpus),
         **extra,
     }
+
+
+def write_uncommitted_article(service, corpus: Path) -> None:
+    """Write the chunks of an article "secret" (about "zanzibarien") without committing it,
+    as a reindex killed between the chunk upsert and the manifest record would leave them."""
+    from retrieval.chunking import chunk_article
+    from retrieval.corpus import read_article
+    from retrieval.indexer import chunk_salt, embedding_text
+
+    path = write_article(corpus, "secret", "Article à moitié écrit", "Le mot zanzibarien apparaît ici seulement.")
+    article = read_article(path, "secret", salt=chunk_salt(service.settings))
+    chunks = chunk_article(article, service.settings.chunk_size, service.settings.chunk_overlap)
+    texts = [embedding_text(c) for c in chunks]
+    service.store.vectorstore._collection.upsert(
+        ids=[c.id for c in chunks],
+        documents=texts,
+        embeddings=service.store.embeddings.embed_documents(texts),
+        metadatas=[c.metadata() for c in chunks],
+    )

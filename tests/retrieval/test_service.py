@@ -14,7 +14,7 @@ import pytest
 from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion
 from retrieval.service import open_service
 from retrieval.types import Turn
-from tests.conftest import write_article
+from tests.conftest import write_article, write_uncommitted_article
 
 pytestmark = pytest.mark.slow
 
@@ -120,18 +120,7 @@ def test_another_model_is_refused(settings_factory, service, small_embeddings) -
 
 def test_half_written_article_is_invisible(service, corpus: Path) -> None:
     """Chunks written without their manifest record are never retrieved, and cleaned later."""
-    from retrieval.chunking import chunk_article
-    from retrieval.corpus import read_article
-    from retrieval.indexer import chunk_salt, embedding_text
-
-    path = write_article(corpus, "secret", "Article à moitié écrit", "Le mot zanzibarien apparaît ici seulement.")
-    article = read_article(path, "secret", salt=chunk_salt(service.settings))
-    chunks = chunk_article(article, service.settings.chunk_size, service.settings.chunk_overlap)
-    texts = [embedding_text(c) for c in chunks]
-    service.store.vectorstore._collection.upsert(
-        ids=[c.id for c in chunks], documents=texts,
-        embeddings=service.store.embeddings.embed_documents(texts), metadatas=[c.metadata() for c in chunks],
-    )
+    write_uncommitted_article(service, corpus)  # chunks of "secret", no manifest record
     answer = service.ask("Où apparaît le mot zanzibarien ?")
     assert all(s.article_id != "secret" for s in answer.sources)
     report = service.reindex()

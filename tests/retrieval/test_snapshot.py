@@ -8,7 +8,7 @@ import pytest
 
 from retrieval.retriever import Snapshot, TokenCache
 from retrieval.service import open_service
-from tests.conftest import write_article
+from tests.conftest import write_article, write_uncommitted_article
 
 pytestmark = pytest.mark.slow
 
@@ -56,19 +56,8 @@ def test_snapshot_is_reused_while_nothing_changes(service) -> None:
 
 
 def test_half_written_article_stays_invisible_to_a_cached_snapshot(service, corpus: Path) -> None:
-    from retrieval.chunking import chunk_article
-    from retrieval.corpus import read_article
-    from retrieval.indexer import chunk_salt, embedding_text
-
     service.retriever.snapshot()
-    path = write_article(corpus, "secret", "Article à moitié écrit", "Le mot zanzibarien apparaît ici seulement.")
-    article = read_article(path, "secret", salt=chunk_salt(service.settings))
-    chunks = chunk_article(article, service.settings.chunk_size, service.settings.chunk_overlap)
-    texts = [embedding_text(c) for c in chunks]
-    service.store.vectorstore._collection.upsert(
-        ids=[c.id for c in chunks], documents=texts,
-        embeddings=service.store.embeddings.embed_documents(texts), metadatas=[c.metadata() for c in chunks],
-    )
+    write_uncommitted_article(service, corpus)  # chunks of "secret", no manifest record
     service.store._bump_generation()  # another article committed meanwhile: the snapshot reloads
     snap = service.retriever.snapshot()
     assert not [i for i in snap.ids if i.startswith("secret:")]
