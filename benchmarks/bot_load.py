@@ -1,7 +1,7 @@
 """Load on the Discord bot: N questions at once, each blocking a worker thread.
 
 Drives the real discord.py machinery (gateway payloads in, recorded REST calls out; see
-tests/bot/discord_fakes.py) with a service whose ``ask`` blocks for DELAY seconds, and
+tests/support/discord_fakes.py) with a service whose ``ask`` blocks for DELAY seconds, and
 measures the event loop's worst lag with a ticker awaiting ``asyncio.sleep(0.01)``. The
 gateway heartbeat runs on that loop: the lag is how late a heartbeat could be.
 
@@ -28,8 +28,7 @@ def main() -> int:
 
     import pytest
 
-    sys.path.insert(0, str(ROOT / "tests" / "bot"))
-    from test_discord_app import run_burst
+    from tests.bot.discord.test_app import run_burst
 
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as monkeypatch:
         result = asyncio.run(

@@ -64,7 +64,7 @@ def index_recipe(articles: list[Any], embeddings: Any, folder: Path) -> tuple[An
 
 def index_newsbot(dataset: Any, embeddings: Any, folder: Path) -> tuple[Any, Any, int, float]:
     """newsbot with its defaults: (service, ranking retriever, chunks, seconds)."""
-    from retrieval import evaluation as ev
+    from retrieval.evaluation import squad as ev
     from retrieval.service import open_service
     from retrieval.settings import load_settings
 
@@ -79,7 +79,7 @@ def index_newsbot(dataset: Any, embeddings: Any, folder: Path) -> tuple[Any, Any
 
 def compare(dataset: Any, questions: list[Any], embeddings: Any, folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Index with both, then ask every question of both in turn (so both see the same machine load)."""
-    from retrieval import evaluation as ev
+    from retrieval.evaluation import squad as ev
 
     store, recipe_chunks, recipe_seconds = index_recipe(dataset.articles, embeddings, folder / "recipe")
     service, ranker, newsbot_chunks, newsbot_seconds = index_newsbot(dataset, embeddings, folder / "newsbot")
@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))
     args = parse_args(argv)
 
-    from retrieval import evaluation as ev
-    from retrieval.embeddings import embeddings_from_settings
+    from retrieval.embeddings.models import embeddings_from_settings
     from retrieval.errors import NewsbotError
+    from retrieval.evaluation import squad as ev
     from retrieval.settings import load_settings
 
     try:

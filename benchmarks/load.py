@@ -1,11 +1,11 @@
 """Load on the bot's real answering path: N questions from U concurrent users, then the same during a reindex.
 
-Real NewsBot message handling over the fake Discord REST layer (tests/bot/discord_fakes.py),
+Real NewsBot message handling over the fake Discord REST layer (tests/support/discord_fakes.py),
 the REAL answering service with the small packaged model and a real embedded Chroma index
 (built from corpus/ in a temporary folder). Prints: answered / lost, p50/p95 latency, the
 event loop's worst lag, peak RSS; then, while a reindex of A generated articles runs in
 another thread, the same figures and the number of answers citing an article that was not
-completely indexed when the answer was given (must be 0). See tests/bot/load_harness.py.
+completely indexed when the answer was given (must be 0). See tests/support/load_harness.py.
 
     HF_HUB_OFFLINE=1 python benchmarks/load.py [--questions 100] [--users 20] [--articles 500]
 """
@@ -36,12 +36,11 @@ def main() -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "tests" / "bot"))
     import pytest
-    from load_harness import mixed_questions, peak_rss_mb, run_load, write_generated_articles
 
     from retrieval.service import open_service
     from retrieval.settings import load_settings
+    from tests.support.load_harness import mixed_questions, peak_rss_mb, run_load, write_generated_articles
 
     ok = True
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as monkeypatch:

@@ -72,9 +72,9 @@ def sentence(rng: random.Random) -> str:
 
 def synthetic_corpus(root: Path, chunks: int, settings: Any, seed: int = 0) -> tuple[int, list[str]]:
     """Markdown articles with at least ``chunks`` chunks in all; returns (articles, questions)."""
-    from retrieval.chunking import chunk_article
-    from retrieval.corpus import read_article
-    from retrieval.indexer import chunk_salt
+    from retrieval.index.chunking import chunk_article
+    from retrieval.index.indexer import chunk_salt
+    from retrieval.ingest.corpus import read_article
 
     rng = random.Random(seed)
     questions: list[str] = []
@@ -124,7 +124,7 @@ def plain_float32_throughput(settings: Any, texts: list[str]) -> float:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from retrieval.embeddings import SentenceTransformerEmbeddings, resolve_model_path
+    from retrieval.embeddings.models import SentenceTransformerEmbeddings, resolve_model_path
 
     if settings.embedding_threads:
         torch.set_num_threads(settings.embedding_threads)
@@ -151,7 +151,7 @@ import asyncio, json, sys, time
 started = time.perf_counter()
 from retrieval.settings import load_settings
 from retrieval.service import open_service
-from bot.discord_app import create_bot
+from bot.discord.app import create_bot
 settings = load_settings(discord_sync_commands=False)
 service = open_service(settings)
 bot = create_bot(service, settings)
@@ -192,9 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     os.environ.update(env)
 
-    from retrieval.chunking import chunk_article
-    from retrieval.corpus import scan_corpus
-    from retrieval.indexer import chunk_salt, embedding_text
+    from retrieval.index.chunking import chunk_article
+    from retrieval.index.indexer import chunk_salt, embedding_text
+    from retrieval.ingest.corpus import scan_corpus
     from retrieval.service import open_service
     from retrieval.settings import load_settings
 

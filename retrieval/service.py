@@ -16,14 +16,14 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
+from retrieval.answer.extractive import ExtractiveAnswerer, condense
+from retrieval.answer.extractive import from_settings as answerer_from_settings
 from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, StoreUnavailable
-from retrieval.extractive import ExtractiveAnswerer, condense
-from retrieval.extractive import from_settings as answerer_from_settings
-from retrieval.indexer import Indexer
+from retrieval.index.indexer import Indexer
+from retrieval.index.store import IndexStore, make_client, wipe_local_index
 from retrieval.locks import file_lock
-from retrieval.retriever import HybridRetriever, document_to_passage
+from retrieval.search.hybrid import HybridRetriever, document_to_passage
 from retrieval.settings import Settings
-from retrieval.store import IndexStore, make_client, wipe_local_index
 from retrieval.types import Answer, ArticleInfo, Passage, ReindexReport, Source, Turn
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class AnsweringService:
         self.store = store
         self.retriever = HybridRetriever(store=store, settings=settings)
         self.answerer = answerer or answerer_from_settings(settings, store.embeddings)
-        self.generator = generator  # optional LLM answerer (see retrieval.llm)
+        self.generator = generator  # optional LLM answerer (see retrieval.answer.llm)
         self._write_lock = threading.Lock()
         self.chain = self._build_chain()
 
@@ -168,11 +168,11 @@ def open_service(
     With ``rebuild``, an index that cannot even be opened (a damaged folder, another
     model's index) is removed first.
     """
-    from retrieval.embeddings import embeddings_from_settings
+    from retrieval.embeddings.models import embeddings_from_settings
 
     embeddings = embeddings or embeddings_from_settings(settings)
     if generator is None and settings.llm_enabled:
-        from retrieval.llm import generator_from_settings
+        from retrieval.answer.llm import generator_from_settings
 
         generator = generator_from_settings(settings)
     try:

@@ -39,7 +39,7 @@ def models_dir() -> Path:
 @pytest.fixture(scope="session")
 def small_embeddings(models_dir: Path):
     """The small packaged English model, loaded once for the whole session."""
-    from retrieval.embeddings import SentenceTransformerEmbeddings
+    from retrieval.embeddings.models import SentenceTransformerEmbeddings
 
     return SentenceTransformerEmbeddings(SMALL_MODEL, models_dir=models_dir, quantize=False)
 
@@ -116,9 +116,9 @@ def cli_env(data_dir: Path, corpus: Path, models_dir: Path, **extra: str) -> dic
 def write_uncommitted_article(service, corpus: Path) -> None:
     """Write the chunks of an article "secret" (about "zanzibarien") without committing it,
     as a reindex killed between the chunk upsert and the manifest record would leave them."""
-    from retrieval.chunking import chunk_article
-    from retrieval.corpus import read_article
-    from retrieval.indexer import chunk_salt, embedding_text
+    from retrieval.index.chunking import chunk_article
+    from retrieval.index.indexer import chunk_salt, embedding_text
+    from retrieval.ingest.corpus import read_article
 
     path = write_article(corpus, "secret", "Article à moitié écrit", "Le mot zanzibarien apparaît ici seulement.")
     article = read_article(path, "secret", salt=chunk_salt(service.settings))

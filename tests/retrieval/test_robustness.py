@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrieval.corpus import scan_corpus
 from retrieval.errors import IndexMissing, InvalidQuestion, NewsbotError
+from retrieval.ingest.corpus import scan_corpus
 from retrieval.service import open_service
 
 

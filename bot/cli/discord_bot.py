@@ -1,0 +1,55 @@
+"""``newsbot bot``: run the Discord bot."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from retrieval.errors import ConfigError, IndexMissing
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN = (
+    "no Discord token: create an application and its bot at https://discord.com/developers/applications "
+    "(Bot → Reset Token), then put DISCORD_TOKEN=… in .env or the environment (see the README's Discord section)"
+)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
+    p.set_defaults(handler=cmd_bot)
+
+
+def cmd_bot(args: argparse.Namespace, settings: Any) -> int:
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        raise ConfigError(NO_TOKEN)
+    from retrieval.service import open_service
+
+    try:
+        service = open_service(settings)
+    except IndexMissing:
+        log.warning("no index yet: indexing the corpus first…")
+        service = open_service(settings, create=True)
+        log.warning("%s", service.reindex().summary())
+    service.warm_up()  # before connecting: the first question is answered at full speed
+    return run_bot(service, settings, token)
+
+
+def run_bot(service: Any, settings: Any, token: str) -> int:
+    import discord
+
+    from bot.discord.app import create_bot
+
+    bot = create_bot(service, settings)
+    try:
+        bot.run(token, log_handler=None)  # newsbot's own logging is already configured
+    except discord.LoginFailure:
+        raise ConfigError("Discord refused DISCORD_TOKEN: copy a fresh one from the developer portal") from None
+    except discord.PrivilegedIntentsRequired:
+        raise ConfigError(
+            "enable the Message Content intent: developer portal → your application → Bot → "
+            "Privileged Gateway Intents"
+        ) from None
+    return 0

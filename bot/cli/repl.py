@@ -1,0 +1,132 @@
+"""``newsbot chat``: a terminal conversation with line editing, history and sources."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.cli.render import render_answer, render_sources
+from retrieval.errors import NewsbotError
+from retrieval.types import Answer, Turn
+
+HELP = """Ask a question about the coverage; follow-up questions use the conversation.
+  :sources   every passage retrieved for the last answer
+  :reset     forget the conversation
+  :help      this help
+  :quit      leave (Ctrl-D and Ctrl-C too)"""
+
+
+class Repl:
+    def __init__(
+        self,
+        service: Any,
+        settings: Any,
+        *,
+        read: Callable[[str], str] | None = None,
+        out: TextIO | None = None,
+        history_file: Path | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.out = out or sys.stdout
+        self.history: list[Turn] = []
+        self.last: Answer | None = None
+        self._read = read or input
+        self._history_file = history_file if history_file is not None else settings.data_dir / "chat_history"
+        self._readline: Any = None
+
+    def _setup_line_editing(self) -> None:
+        if self._read is not input:
+            return
+        try:
+            import readline
+        except ImportError:  # pragma: no cover - not on every platform
+            return
+        self._readline = readline
+        with contextlib.suppress(OSError):
+            self._history_file.parent.mkdir(parents=True, exist_ok=True)
+            readline.read_history_file(self._history_file)
+        readline.set_history_length(1000)
+
+    def _save_history(self) -> None:
+        if self._readline is not None:
+            with contextlib.suppress(OSError):
+                self._readline.write_history_file(self._history_file)
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def run(self) -> int:
+        self._setup_line_editing()
+        self.say("newsbot — ask about the coverage. :help for commands, :quit to leave.")
+        try:
+            while True:
+                try:
+                    line = self._read("» ")
+                except EOFError:
+                    self.say()
+                    break
+                if not self.handle(line):
+                    break
+        except KeyboardInterrupt:
+            self.say()
+        finally:
+            self._save_history()
+        return 0
+
+    def handle(self, line: str) -> bool:
+        """Process one line; False means leave."""
+        text = line.strip()
+        if not text:
+            return True
+        if text.startswith(":"):
+            return self.command(text)
+        streamed: list[str] = []
+
+        def on_token(token: str) -> None:
+            streamed.append(token)
+            self.out.write(token)
+            self.out.flush()
+
+        try:
+            answer = self.service.ask(text, self.history, on_token=on_token)
+        except NewsbotError as exc:
+            self.say(f"! {exc}")
+            return True
+        if streamed and "".join(streamed).strip() == answer.answer.strip():
+            # the answer was shown as it streamed: show what follows it
+            self.say()
+            self.say(render_answer(answer)[len(answer.answer):].rstrip())
+        elif streamed:  # the checked answer differs from the stream (citations fixed, fallback)
+            self.say()
+            self.say("")
+            self.say(render_answer(answer))
+        else:
+            self.say(render_answer(answer))
+        self.say()
+        self.last = answer
+        self.history.append(Turn(question=text, answer=answer.answer))
+        return True
+
+    def command(self, text: str) -> bool:
+        name = text.split()[0].lower()
+        if name in (":quit", ":q", ":exit"):
+            return False
+        if name == ":reset":
+            self.history.clear()
+            self.last = None
+            self.say("Conversation reset.")
+        elif name == ":sources":
+            if self.last is None or not self.last.sources:
+                self.say("No sources yet.")
+            else:
+                self.say(render_sources(self.last.sources))
+        elif name == ":help":
+            self.say(HELP)
+        else:
+            self.say(f"Unknown command {name}. {HELP}")
+        return True

@@ -1,0 +1,86 @@
+"""``newsbot add URL…`` and ``newsbot feeds``: new articles from the web, then a reindex."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.cli.main import emit_json
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("add", help="download web pages into the corpus, then reindex")
+    p.add_argument("urls", nargs="+", metavar="URL", help="article pages (http or https)")
+    p.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    p.add_argument("--no-reindex", action="store_true", help="only write the articles into the corpus")
+    p.set_defaults(handler=cmd_add)
+
+    p = sub.add_parser("feeds", help="add the new entries of the RSS/Atom feeds of NEWSBOT_FEEDS_FILE, then reindex")
+    p.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    p.add_argument("--no-reindex", action="store_true", help="only write the articles into the corpus")
+    p.set_defaults(handler=cmd_feeds)
+
+
+def reindex_if_needed(args: argparse.Namespace, settings: Any, added: int) -> Any:
+    """Reindex when something was added (the model is not even loaded otherwise)."""
+    if args.no_reindex or not added:
+        return None
+    from bot.cli.engine import run_reindex
+    from retrieval.service import open_service
+
+    service = open_service(settings, create=True)
+    return run_reindex(service, rebuild=False, show_progress=not args.json)
+
+
+def say(text: str, *, failed: bool = False) -> None:
+    """One line of output; failures go to standard error."""
+    stream = sys.stderr if failed else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def print_lines(lines: list[tuple[str, bool]]) -> None:
+    for text, failed in lines:
+        say(text, failed=failed)
+
+
+def cmd_add(args: argparse.Namespace, settings: Any) -> int:
+    from retrieval.ingest.fetch import add_urls
+
+    results = add_urls(settings, list(args.urls))
+    added = sum(1 for r in results if r.status == "added")
+    failed = sum(1 for r in results if r.status == "failed")
+    if not args.json:
+        print_lines([(r.line(), r.status == "failed") for r in results])
+    report = reindex_if_needed(args, settings, added)
+    if args.json:
+        emit_json(
+            {
+                "results": [r.to_dict() for r in results],
+                "added": added,
+                "known": sum(1 for r in results if r.status == "known"),
+                "failed": failed,
+                "reindex": report.to_dict() if report is not None else None,
+            }
+        )
+    elif report is not None:
+        say(report.summary())
+    return 1 if failed else 0
+
+
+def cmd_feeds(args: argparse.Namespace, settings: Any) -> int:
+    from retrieval.ingest.feeds import poll_feeds
+
+    report = poll_feeds(settings)
+    if not args.json:
+        lines = [(feed.line(), feed.status == "failed") for feed in report.feeds]
+        lines += [(entry.line(), entry.status == "failed") for entry in report.entries]
+        print_lines(lines)
+        say(report.summary())
+    reindex = reindex_if_needed(args, settings, report.added)
+    if args.json:
+        emit_json({**report.to_dict(), "reindex": reindex.to_dict() if reindex is not None else None})
+    elif reindex is not None:
+        say(reindex.summary())
+    return 1 if report.failed_feeds else 0

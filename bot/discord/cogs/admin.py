@@ -1,0 +1,43 @@
+"""``/reindex`` (Manage Server only) and ``/latest``.
+
+No ``from __future__ import annotations`` here: discord.py reads the commands' annotations.
+"""
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.formatting import render_latest, render_reindex, split_message
+
+if TYPE_CHECKING:
+    from bot.discord.app import NewsBot
+
+
+class Admin(commands.Cog):
+    def __init__(self, bot: "NewsBot") -> None:
+        self.bot = bot
+
+    @app_commands.command(name="reindex", description="Index new, changed and removed articles (Manage Server)")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def reindex(self, interaction: discord.Interaction["NewsBot"]) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        report = await self.bot.run_blocking(self.bot.service.reindex)
+        text = render_reindex(report, self.bot.settings.discord_language)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+    @app_commands.command(name="latest", description="The newest articles in the index")
+    @app_commands.describe(n="how many articles")
+    async def latest(self, interaction: discord.Interaction["NewsBot"], n: app_commands.Range[int, 1, 25] | None = None) -> None:
+        settings = self.bot.settings
+        await interaction.response.defer(thinking=True)
+        infos = await self.bot.run_blocking(self.bot.service.latest, n or settings.discord_latest)
+        for part in split_message(render_latest(infos, settings.discord_language)):
+            await interaction.followup.send(part, allowed_mentions=discord.AllowedMentions.none())
+
+
+async def setup(bot: "NewsBot") -> None:
+    await bot.add_cog(Admin(bot))

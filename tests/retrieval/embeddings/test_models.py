@@ -1,0 +1,76 @@
+"""Embedding backends: the ONNX Runtime export agrees with sentence-transformers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.embeddings.models import (
+    OnnxEmbeddings,
+    SentenceTransformerEmbeddings,
+    embeddings_from_settings,
+    onnx_dir,
+)
+from tests.conftest import SMALL_MODEL
+
+pytestmark = pytest.mark.slow
+
+TEXTS = [
+    "Le sommet d'Alaska s'est tenu le 15 août à Anchorage.",
+    "court",
+    "Les recettes de la Russie tirées du pétrole et du gaz ont chuté de 27 % sur un an en juillet. " * 4,
+    "L'Union européenne a adopté un dix-huitième paquet de sanctions.",
+]
+
+
+def cosines(a: list[list[float]], b: list[list[float]]) -> np.ndarray:
+    return np.sum(np.asarray(a) * np.asarray(b), axis=1)
+
+
+@pytest.mark.parametrize(("quantize", "floor"), [(False, 0.999), (True, 0.95)])
+def test_onnx_agrees_with_sentence_transformers(models_dir: Path, small_embeddings, quantize, floor) -> None:
+    onnx = OnnxEmbeddings(SMALL_MODEL, models_dir=models_dir, quantize=quantize)
+    got = onnx.embed_documents(TEXTS)
+    assert len(got) == len(TEXTS) and onnx.dimension == 384
+    assert cosines(got, small_embeddings.embed_documents(TEXTS)).min() >= floor
+    # length-sorted batches give back the vectors in the callers' order, whatever the batch size
+    # (int8 quantizes activations per batch, so batches change its vectors a little)
+    onnx.batch_size = 1
+    assert cosines(got, onnx.embed_documents(TEXTS)).min() > (floor if quantize else 0.9999)
+    query = onnx.embed_query("sommet Alaska")
+    assert abs(float(np.linalg.norm(query)) - 1.0) < 1e-4
+    assert (onnx_dir(SMALL_MODEL, models_dir, quantize) / "newsbot-onnx.json").exists()
+
+
+def test_backend_is_chosen_by_the_settings(settings_factory) -> None:
+    assert isinstance(embeddings_from_settings(settings_factory()), OnnxEmbeddings)
+    assert isinstance(embeddings_from_settings(settings_factory(embedding_backend="torch")), SentenceTransformerEmbeddings)
+
+
+def test_onnx_backend_runs_without_torch(models_dir: Path, small_embeddings) -> None:
+    OnnxEmbeddings(SMALL_MODEL, models_dir=models_dir, quantize=False).embed_query("x")  # exported
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom retrieval.embeddings.models import OnnxEmbeddings\n"
+        f"e = OnnxEmbeddings({SMALL_MODEL!r}, models_dir=Path({str(models_dir)!r}), quantize=False)\n"
+        "assert len(e.embed_query('bonjour')) == 384\n"
+        "print([m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_damaged_export_is_rebuilt(tmp_path: Path, models_dir: Path) -> None:
+    import shutil
+
+    source = onnx_dir(SMALL_MODEL, models_dir, False)
+    OnnxEmbeddings(SMALL_MODEL, models_dir=models_dir, quantize=False).embed_query("x")
+    target = onnx_dir(SMALL_MODEL, tmp_path, False)
+    shutil.copytree(source, target)
+    (target / "newsbot-onnx.json").write_text("{", encoding="utf-8")  # an interrupted export
+    rebuilt = OnnxEmbeddings(SMALL_MODEL, models_dir=tmp_path, quantize=False)
+    assert len(rebuilt.embed_query("x")) == 384
+    assert (target / "newsbot-onnx.json").read_text(encoding="utf-8").startswith("{\n")

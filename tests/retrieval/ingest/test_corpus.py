@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.errors import ArticleError
+from retrieval.ingest.corpus import read_article, render_markdown, scan_corpus
+from tests.conftest import REPO
+
+
+def test_first_article_is_in_the_corpus_format() -> None:
+    scan = scan_corpus(REPO / "corpus")
+    ids = [a.id for a in scan.articles]
+    assert "alaska-summit" in ids
+    article = next(a for a in scan.articles if a.id == "alaska-summit")
+    assert article.title.startswith("Diplomatie en jeu")
+    assert article.language == "fr"
+    assert "Yalta moderne" in article.text
+    assert not scan.skipped
+
+
+def test_formats_and_ids(tmp_path: Path) -> None:
+    (tmp_path / "2025" / "08").mkdir(parents=True)
+    (tmp_path / "2025" / "08" / "sanctions.md").write_text(
+        "---\ntitle: Sanctions\ndate: 2025-08-01\nurl: https://e.org/s\nsource: E\n---\n\n# Titre\n\nLe **texte** et un [lien](https://x).\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "note.txt").write_text("Un titre\n\nLe corps du texte.\n", encoding="utf-8")
+    html = (
+        "<html><head><title>Page</title><meta property='og:title' content='Le sommet'></head><body>"
+        "<nav>Menu Accueil</nav><article><h1>Le sommet</h1>"
+        + "<p>Vladimir Poutine et Donald Trump se sont rencontrés en Alaska pour discuter de la guerre en Ukraine. "
+        "Les deux dirigeants ont évoqué un possible cessez-le-feu et des échanges de territoires.</p>" * 3
+        + "</article><footer>Mentions légales</footer></body></html>"
+    )
+    (tmp_path / "page.html").write_text(html, encoding="utf-8")
+    scan = scan_corpus(tmp_path)
+    by_id = {a.id: a for a in scan.articles}
+    assert set(by_id) == {"2025/08/sanctions", "note", "page"}
+    md = by_id["2025/08/sanctions"]
+    assert (md.title, md.date, md.url, md.source) == ("Sanctions", "2025-08-01", "https://e.org/s", "E")
+    assert md.text == "Titre\n\nLe texte et un lien."
+    assert by_id["note"].title == "Un titre" and by_id["note"].text == "Le corps du texte."
+    assert "Alaska" in by_id["page"].text and "Mentions légales" not in by_id["page"].text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.md", b"", "empty"),
+        ("blank.txt", b"   \n\n", "empty"),
+        ("binary.txt", b"\x00\x01\x02PNG", "binary"),
+        ("latin1.txt", "Titre\nL'été à Montréal".encode("latin-1"), "UTF-8"),
+        ("nofront.md", b"Just text", "no front matter"),
+        ("unclosed.md", b"---\ntitle: x\n\nbody", "not closed"),
+        ("badyaml.md", b"---\ntitle: [unclosed\n---\nbody", "not valid YAML"),
+        ("notitle.md", b"---\ndate: 2025-01-01\n---\nbody", "no title"),
+        ("list.md", b"---\n- a\n- b\n---\nbody", "key: value"),
+        ("titleonly.txt", b"Only a title\n", "no text"),
+    ],
+)
+def test_malformed_files_are_skipped_with_a_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    (tmp_path / "good.txt").write_text("Bon titre\nUn texte valable.", encoding="utf-8")
+    (tmp_path / name).write_bytes(content)
+    scan = scan_corpus(tmp_path)
+    assert [a.id for a in scan.articles] == ["good"]
+    assert len(scan.skipped) == 1
+    path, why = scan.skipped[0]
+    assert path == name
+    assert reason in why
+
+
+def test_huge_file_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    path.write_text("Titre\n" + "mot " * 3000, encoding="utf-8")
+    with pytest.raises(ArticleError, match="too large"):
+        read_article(path, "huge", max_bytes=1000)
+
+
+def test_hash_changes_with_content_and_salt(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Titre\nTexte", encoding="utf-8")
+    one = read_article(path, "a").content_hash
+    assert read_article(path, "a").content_hash == one
+    assert read_article(path, "a", salt="size=10").content_hash != one
+    path.write_text("Titre\nTexte modifié", encoding="utf-8")
+    assert read_article(path, "a").content_hash != one
+
+
+def test_hidden_files_are_ignored(tmp_path: Path) -> None:
+    (tmp_path / ".draft.md").write_text("---\ntitle: x\n---\ny", encoding="utf-8")
+    (tmp_path / "_notes.txt").write_text("x\ny", encoding="utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    assert scan_corpus(tmp_path).articles == []
+
+
+def test_render_markdown_round_trips(tmp_path: Path) -> None:
+    meta = {"title": "Titre : « citation »", "date": "2025-08-15", "url": "https://e.org/a?b=1", "source": "E"}
+    path = tmp_path / "a.md"
+    path.write_text(render_markdown(meta, "Le texte."), encoding="utf-8")
+    article = read_article(path, "a")
+    assert (article.title, article.date, article.url, article.source) == (
+        meta["title"], meta["date"], meta["url"], meta["source"]
+    )
+    assert article.text == "Le texte."
