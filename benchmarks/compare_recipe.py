@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{dataset.name}: {len(dataset.articles)} paragraphs, {len(questions)} questions (seed {args.seed}); "
-        f"embedding model {settings.embedding_model} (quantize={settings.embedding_quantize})"
+        f"embedding model {settings.embedding.model} (quantize={settings.embedding.quantize})"
     )
     print()
     print("| | tutorial recipe | newsbot | newsbot / recipe |")

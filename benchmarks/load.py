@@ -38,8 +38,8 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     import pytest
 
+    from bot.settings import load_settings
     from retrieval.service import open_service
-    from retrieval.settings import load_settings
     from tests.support.load_harness import mixed_questions, peak_rss_mb, run_load, write_generated_articles
 
     ok = True

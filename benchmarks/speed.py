@@ -90,7 +90,7 @@ def synthetic_corpus(root: Path, chunks: int, settings: Any, seed: int = 0) -> t
             encoding="utf-8",
         )
         article = read_article(path, path.relative_to(root).with_suffix("").as_posix(), salt=chunk_salt(settings))
-        total += len(chunk_article(article, settings.chunk_size, settings.chunk_overlap))
+        total += len(chunk_article(article, settings.chunk.size, settings.chunk.overlap))
         if rng.random() < 0.3:
             words = rng.choice(paragraphs).split()[:12]
             questions.append("Que dit-on de " + " ".join(words).rstrip(".") + " ?")
@@ -126,17 +126,17 @@ def plain_float32_throughput(settings: Any, texts: list[str]) -> float:
 
     from retrieval.embeddings.models import SentenceTransformerEmbeddings, resolve_model_path
 
-    if settings.embedding_threads:
-        torch.set_num_threads(settings.embedding_threads)
-    model = SentenceTransformer(resolve_model_path(settings.embedding_model, settings.models_path), device="cpu")
-    prefix = SentenceTransformerEmbeddings(settings.embedding_model, models_dir=settings.models_path)
+    if settings.embedding.threads:
+        torch.set_num_threads(settings.embedding.threads)
+    model = SentenceTransformer(resolve_model_path(settings.embedding.model, settings.models_path), device="cpu")
+    prefix = SentenceTransformerEmbeddings(settings.embedding.model, models_dir=settings.models_path)
     prefix._model, prefix._prompts = model, dict(getattr(model, "prompts", {}) or {})
-    if not prefix._prompts.get("query") and "e5" in settings.embedding_model.lower():
+    if not prefix._prompts.get("query") and "e5" in settings.embedding.model.lower():
         prefix._prompts = {"query": "query: ", "passage": "passage: "}
     inputs = [prefix._prompt("passage") + t for t in texts]
-    model.encode(inputs[:8], batch_size=settings.embedding_batch_size)
+    model.encode(inputs[:8], batch_size=settings.embedding.batch_size)
     started = time.perf_counter()
-    model.encode(inputs, batch_size=settings.embedding_batch_size, normalize_embeddings=True)
+    model.encode(inputs, batch_size=settings.embedding.batch_size, normalize_embeddings=True)
     return len(texts) / (time.perf_counter() - started)
 
 
@@ -149,7 +149,7 @@ def run_timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, su
 _BOT_PROBE = r"""
 import asyncio, json, sys, time
 started = time.perf_counter()
-from retrieval.settings import load_settings
+from bot.settings import load_settings
 from retrieval.service import open_service
 from bot.discord.app import create_bot
 settings = load_settings(discord_sync_commands=False)
@@ -192,17 +192,17 @@ def main(argv: list[str] | None = None) -> int:
     }
     os.environ.update(env)
 
+    from bot.settings import load_settings
     from retrieval.index.chunking import chunk_article
     from retrieval.index.indexer import chunk_salt, embedding_text
     from retrieval.ingest.corpus import scan_corpus
     from retrieval.service import open_service
-    from retrieval.settings import load_settings
 
     settings = load_settings()
     figures: dict[str, Any] = {
         "corpus": f"PIAF paragraphs ({args.piaf.name})" if args.piaf else f"synthetic, {args.chunks:,} chunks",
-        "model": settings.embedding_model,
-        "backend": f"{settings.embedding_backend}{' int8' if settings.embedding_quantize else ' float32'}",
+        "model": settings.embedding.model,
+        "backend": f"{settings.embedding.backend}{' int8' if settings.embedding.quantize else ' float32'}",
         "cpus": os.cpu_count(),
     }
     fresh = not corpus.exists()
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = [
         embedding_text(c)
         for a in scan.articles
-        for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)
+        for c in chunk_article(a, settings.chunk.size, settings.chunk.overlap)
     ]
     figures["articles"], figures["chunks"] = len(scan.articles), len(texts)
     sample = random.Random(1).sample(texts, min(args.sample, len(texts)))

@@ -171,7 +171,7 @@ def open_service(
     from retrieval.embeddings.models import embeddings_from_settings
 
     embeddings = embeddings or embeddings_from_settings(settings)
-    if generator is None and settings.llm_enabled:
+    if generator is None and settings.llm.enabled:
         from retrieval.answer.llm import generator_from_settings
 
         generator = generator_from_settings(settings)

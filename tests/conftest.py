@@ -84,7 +84,7 @@ def corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings_factory(tmp_path: Path, corpus: Path, models_dir: Path):
-    from retrieval.settings import load_settings
+    from bot.settings import load_settings
 
     def make(**overrides):
         values = {
@@ -122,7 +122,7 @@ def write_uncommitted_article(service, corpus: Path) -> None:
 
     path = write_article(corpus, "secret", "Article à moitié écrit", "Le mot zanzibarien apparaît ici seulement.")
     article = read_article(path, "secret", salt=chunk_salt(service.settings))
-    chunks = chunk_article(article, service.settings.chunk_size, service.settings.chunk_overlap)
+    chunks = chunk_article(article, service.settings.chunk.size, service.settings.chunk.overlap)
     texts = [embedding_text(c) for c in chunks]
     service.store.vectorstore._collection.upsert(
         ids=[c.id for c in chunks],

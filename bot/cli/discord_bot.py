@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import ConfigError, IndexMissing
+
+if TYPE_CHECKING:
+    from bot.settings import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +24,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_bot)
 
 
-def cmd_bot(args: argparse.Namespace, settings: Any) -> int:
+def cmd_bot(args: argparse.Namespace, settings: AppSettings) -> int:
     token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
     if not token:
         raise ConfigError(NO_TOKEN)
@@ -37,7 +40,7 @@ def cmd_bot(args: argparse.Namespace, settings: Any) -> int:
     return run_bot(service, settings, token)
 
 
-def run_bot(service: Any, settings: Any, token: str) -> int:
+def run_bot(service: Any, settings: AppSettings, token: str) -> int:
     import discord
 
     from bot.discord.app import create_bot

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.main import emit_json
 from bot.cli.render import render_answer
 from retrieval.errors import IndexMissing, NewsbotError
+
+if TYPE_CHECKING:
+    from bot.settings import AppSettings
 
 
 def register(sub: Any) -> None:
@@ -60,7 +63,7 @@ def run_reindex(service: Any, *, rebuild: bool, show_progress: bool) -> Any:
         close()
 
 
-def cmd_reindex(args: argparse.Namespace, settings: Any) -> int:
+def cmd_reindex(args: argparse.Namespace, settings: AppSettings) -> int:
     from retrieval.service import open_service
 
     service = open_service(settings, create=True, rebuild=args.rebuild)
@@ -78,7 +81,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def cmd_ask(args: argparse.Namespace, settings: Any) -> int:
+def cmd_ask(args: argparse.Namespace, settings: AppSettings) -> int:
     from retrieval.service import open_service
 
     if args.jsonl:
@@ -109,7 +112,7 @@ def cmd_ask(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def cmd_chat(args: argparse.Namespace, settings: Any) -> int:
+def cmd_chat(args: argparse.Namespace, settings: AppSettings) -> int:
     from bot.cli.repl import Repl
     from retrieval.service import open_service
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.main import emit_json
 from retrieval.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.settings import AppSettings
 
 
 def register(sub: Any) -> None:
@@ -63,7 +66,7 @@ class StageBar:
             self.bar = None
 
 
-def cmd_eval(args: argparse.Namespace, settings: Any) -> int:
+def cmd_eval(args: argparse.Namespace, settings: AppSettings) -> int:
     from retrieval.evaluation import squad as evaluation
 
     if args.limit is not None and args.limit < 1:

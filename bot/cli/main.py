@@ -13,9 +13,12 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import NewsbotError
+
+if TYPE_CHECKING:
+    from bot.settings import AppSettings
 
 log = logging.getLogger("newsbot")
 
@@ -41,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(settings: Any, verbose: bool) -> None:
+def configure_logging(settings: AppSettings, verbose: bool) -> None:
     level = logging.DEBUG if verbose else getattr(logging, str(settings.log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="newsbot: %(levelname)s: %(message)s", stream=sys.stderr)
     for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "urllib3", "discord.http", "bm25s"):
@@ -57,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[Any, Any], int] = args.handler
     try:
-        from retrieval.settings import load_settings
+        from bot.settings import load_settings
 
         settings = load_settings()
         configure_logging(settings, args.verbose)

@@ -6,11 +6,14 @@ import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.cli.render import render_answer, render_sources
 from retrieval.errors import NewsbotError
 from retrieval.types import Answer, Turn
+
+if TYPE_CHECKING:
+    from bot.settings import AppSettings
 
 HELP = """Ask a question about the coverage; follow-up questions use the conversation.
   :sources   every passage retrieved for the last answer
@@ -23,7 +26,7 @@ class Repl:
     def __init__(
         self,
         service: Any,
-        settings: Any,
+        settings: AppSettings,
         *,
         read: Callable[[str], str] | None = None,
         out: TextIO | None = None,

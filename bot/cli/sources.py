@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.main import emit_json
+
+if TYPE_CHECKING:
+    from bot.settings import AppSettings
 
 
 def register(sub: Any) -> None:
@@ -22,7 +25,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_feeds)
 
 
-def reindex_if_needed(args: argparse.Namespace, settings: Any, added: int) -> Any:
+def reindex_if_needed(args: argparse.Namespace, settings: AppSettings, added: int) -> Any:
     """Reindex when something was added (the model is not even loaded otherwise)."""
     if args.no_reindex or not added:
         return None
@@ -45,7 +48,7 @@ def print_lines(lines: list[tuple[str, bool]]) -> None:
         say(text, failed=failed)
 
 
-def cmd_add(args: argparse.Namespace, settings: Any) -> int:
+def cmd_add(args: argparse.Namespace, settings: AppSettings) -> int:
     from retrieval.ingest.fetch import add_urls
 
     results = add_urls(settings, list(args.urls))
@@ -69,7 +72,7 @@ def cmd_add(args: argparse.Namespace, settings: Any) -> int:
     return 1 if failed else 0
 
 
-def cmd_feeds(args: argparse.Namespace, settings: Any) -> int:
+def cmd_feeds(args: argparse.Namespace, settings: AppSettings) -> int:
     from retrieval.ingest.feeds import poll_feeds
 
     report = poll_feeds(settings)

@@ -39,8 +39,8 @@ from bot.discord.formatting import (
     turns_from_messages,
 )
 from bot.discord.ratelimit import RateLimiter
+from bot.settings import AppSettings as Settings
 from retrieval.errors import NewsbotError
-from retrieval.settings import Settings
 from retrieval.types import Answer, ArticleInfo, ReindexReport, Turn
 
 log = logging.getLogger(__name__)
@@ -241,11 +241,11 @@ class NewsBot(commands.Bot):
         )
         self.service = service
         self.settings = settings
-        self.language = settings.discord_language
+        self.language = settings.discord.language
         self.feedback = feedback or FeedbackStore(settings.feedback_path)
-        self.limiter = limiter or RateLimiter(settings.discord_rate_limit, settings.discord_rate_window)
+        self.limiter = limiter or RateLimiter(settings.discord.rate_limit, settings.discord.rate_window)
         self.executor = executor or ThreadPoolExecutor(
-            max_workers=settings.discord_workers, thread_name_prefix="newsbot-answer"
+            max_workers=settings.discord.workers, thread_name_prefix="newsbot-answer"
         )
         self.io_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-feedback")
         self.initial_extensions = tuple(extensions)
@@ -256,10 +256,10 @@ class NewsBot(commands.Bot):
     async def setup_hook(self) -> None:
         for extension in self.initial_extensions:
             await self.load_extension(extension)
-        if self.settings.discord_sync_commands:
+        if self.settings.discord.sync_commands:
             synced = await self.tree.sync()
             log.info("slash commands registered: %s", ", ".join(c.name for c in synced))
-        if self.settings.watch_corpus:
+        if self.settings.watch.corpus:
             from retrieval.ingest.watch import awatch_corpus
 
             self._watch_stop = asyncio.Event()
@@ -301,7 +301,7 @@ class NewsBot(commands.Bot):
 
     # -- deciding whether to answer -----------------------------------------------------
     def channel_allowed(self, channel: object) -> bool:
-        allowed = set(self.settings.discord_channels)
+        allowed = set(self.settings.discord.channels)
         if not allowed or channel is None:
             return True
         ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
@@ -334,7 +334,7 @@ class NewsBot(commands.Bot):
         mentioned = me.id in message.raw_mentions
         replied = await self.replied_bot_message(message)
         if in_dm:
-            if not self.settings.discord_dms:
+            if not self.settings.discord.dms:
                 await self._say(channel, texts(self.language)["dms_off"])
                 return
         elif not (mentioned or own_thread or replied is not None) or not self.channel_allowed(channel):
@@ -363,7 +363,7 @@ class NewsBot(commands.Bot):
             return ChannelSink(channel)
         try:
             thread = await message.create_thread(
-                name=thread_name(question), auto_archive_duration=cast(ArchiveMinutes, self.settings.discord_thread_archive)
+                name=thread_name(question), auto_archive_duration=cast(ArchiveMinutes, self.settings.discord.thread_archive)
             )
         except discord.HTTPException as exc:  # no permission, or a channel without threads
             log.warning("cannot open a thread (%s): answering in the channel", exc)
@@ -379,7 +379,7 @@ class NewsBot(commands.Bot):
         channel = message.channel
         pairs: list[tuple[bool, str]] = []
         if isinstance(channel, discord.Thread):
-            limit = self.settings.discord_history_messages
+            limit = self.settings.discord.history_messages
             older = [m async for m in channel.history(limit=limit, before=message)]
             older.reverse()
             starter_seen = False
@@ -410,7 +410,7 @@ class NewsBot(commands.Bot):
     # -- answering ------------------------------------------------------------------------
     async def handle_ask(self, interaction: discord.Interaction[NewsBot], question: str) -> None:
         t = texts(self.language)
-        if interaction.guild_id is None and not self.settings.discord_dms:
+        if interaction.guild_id is None and not self.settings.discord.dms:
             await reply_ephemeral(interaction, t["dms_off"])
             return
         if not self.channel_allowed(interaction.channel):
@@ -427,7 +427,7 @@ class NewsBot(commands.Bot):
         self, sink: Sink, question: str, history: Sequence[Turn], *, asker_id: int, quote: bool = False
     ) -> Answer | None:
         """Ask the service off the loop, stream tokens if any, send the answer and its buttons."""
-        relay = Relay(sink, asyncio.get_running_loop(), self.settings.discord_stream_interval)
+        relay = Relay(sink, asyncio.get_running_loop(), self.settings.discord.stream_interval)
         try:
             async with self._typing(sink.channel):
                 answer: Answer = await self.run_blocking(
@@ -489,7 +489,7 @@ class NewsTree(app_commands.CommandTree[NewsBot]):
     """Slash command errors become one short ephemeral line (never a traceback)."""
 
     async def on_error(self, interaction: discord.Interaction[NewsBot], error: app_commands.AppCommandError) -> None:
-        language = interaction.client.settings.discord_language
+        language = interaction.client.settings.discord.language
         t = texts(language)
         original = getattr(error, "original", error)
         if isinstance(error, app_commands.MissingPermissions):

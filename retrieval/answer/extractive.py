@@ -19,11 +19,14 @@ import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.index.chunking import split_sentences
 from retrieval.search.lexical import LexicalIndex
 from retrieval.types import Passage, Turn
+
+if TYPE_CHECKING:
+    from retrieval.settings import Settings
 
 _EN_WORDS = {
     "the", "what", "who", "when", "where", "why", "how", "which", "is", "are", "was", "were",
@@ -192,7 +195,7 @@ def _best_first(items: list[tuple[float, int, int, str]]) -> list[tuple[float, i
     return unique
 
 
-def from_settings(settings: Any, embeddings: Any = None) -> ExtractiveAnswerer:
+def from_settings(settings: Settings, embeddings: Any = None) -> ExtractiveAnswerer:
     return ExtractiveAnswerer(
         embeddings=embeddings,
         max_sentences=settings.max_answer_sentences,

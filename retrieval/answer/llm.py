@@ -28,11 +28,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.answer.extractive import language_of, message
 from retrieval.errors import ConfigError, LLMError
 from retrieval.types import Answer, Passage, Turn
+
+if TYPE_CHECKING:
+    from retrieval.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -309,49 +312,51 @@ def _ollama_url(url: str) -> str:
     return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
-def make_chat_model(settings: Any) -> Any:
+def make_chat_model(settings: Settings) -> Any:
     """The LangChain chat model the settings describe (nothing is contacted here)."""
-    if not settings.llm_enabled:
+    llm = settings.llm
+    if not (llm.base_url and llm.model):
         raise ConfigError("set NEWSBOT_LLM_BASE_URL and NEWSBOT_LLM_MODEL to use a language model")
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    if settings.llm_provider == "ollama":
+    base_url, model = llm.base_url, llm.model
+    key = llm.api_key.get_secret_value() if llm.api_key else None
+    if llm.provider == "ollama":
         from langchain_ollama import ChatOllama
 
-        client: dict[str, Any] = {"timeout": settings.llm_timeout}
+        client: dict[str, Any] = {"timeout": settings.llm.timeout}
         if key:
             client["headers"] = {"Authorization": f"Bearer {key}"}
         return ChatOllama(
-            model=settings.llm_model,
-            base_url=_ollama_url(settings.llm_base_url),
-            temperature=settings.llm_temperature,
-            num_predict=settings.llm_max_tokens,
+            model=model,
+            base_url=_ollama_url(base_url),
+            temperature=settings.llm.temperature,
+            num_predict=settings.llm.max_tokens,
             client_kwargs=client,
         )
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
     extra: dict[str, Any] = {}
-    if "api.openai.com" not in settings.llm_base_url:
+    if "api.openai.com" not in base_url:
         # langchain-openai sends only ``max_completion_tokens``, which some local servers ignore
-        extra["extra_body"] = {"max_tokens": settings.llm_max_tokens}
+        extra["extra_body"] = {"max_tokens": settings.llm.max_tokens}
     return ChatOpenAI(
-        base_url=settings.llm_base_url,
-        model=settings.llm_model,
+        base_url=base_url,
+        model=model,
         # local servers need no key, but the client insists on one (and must not read OPENAI_API_KEY)
         api_key=SecretStr(key or "not-needed"),
-        temperature=settings.llm_temperature,
-        timeout=settings.llm_timeout,
-        max_completion_tokens=settings.llm_max_tokens,
+        temperature=settings.llm.temperature,
+        timeout=settings.llm.timeout,
+        max_completion_tokens=settings.llm.max_tokens,
         max_retries=0,
         use_responses_api=False,
         **extra,
     )
 
 
-def generator_from_settings(settings: Any, model: Any = None) -> LLMGenerator:
+def generator_from_settings(settings: Settings, model: Any = None) -> LLMGenerator:
     return LLMGenerator(
         model if model is not None else make_chat_model(settings),
-        timeout=settings.llm_timeout,
+        timeout=settings.llm.timeout,
         max_question_chars=settings.max_question_chars,
         history_turns=settings.history_turns,
     )

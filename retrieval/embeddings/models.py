@@ -20,12 +20,15 @@ import re
 import shutil
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
 from retrieval.errors import ModelUnavailable
 from retrieval.settings import PACKAGED_E5, PACKAGED_MINILM
+
+if TYPE_CHECKING:
+    from retrieval.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -428,23 +431,23 @@ class OnnxEmbeddings(Embeddings):
         return self._encode([text], self._prompt("query"))[0]
 
 
-def embeddings_from_settings(settings: Any) -> Embeddings:
-    if settings.embedding_backend == "onnx" and settings.embedding_device == "cpu":
+def embeddings_from_settings(settings: Settings) -> Embeddings:
+    if settings.embedding.backend == "onnx" and settings.embedding.device == "cpu":
         return OnnxEmbeddings(
-            settings.embedding_model,
+            settings.embedding.model,
             models_dir=settings.models_path,
-            batch_size=settings.embedding_batch_size,
-            quantize=settings.embedding_quantize,
-            threads=settings.embedding_threads,
+            batch_size=settings.embedding.batch_size,
+            quantize=settings.embedding.quantize,
+            threads=settings.embedding.threads,
         )
-    if settings.embedding_threads:
+    if settings.embedding.threads:
         import torch
 
-        torch.set_num_threads(settings.embedding_threads)
+        torch.set_num_threads(settings.embedding.threads)
     return SentenceTransformerEmbeddings(
-        settings.embedding_model,
+        settings.embedding.model,
         models_dir=settings.models_path,
-        device=settings.embedding_device,
-        batch_size=settings.embedding_batch_size,
-        quantize=settings.embedding_quantize,
+        device=settings.embedding.device,
+        batch_size=settings.embedding.batch_size,
+        quantize=settings.embedding.quantize,
     )

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import ConfigError, NewsbotError
-from retrieval.settings import Settings
+from retrieval.settings import Settings, flat, replace
 
 log = logging.getLogger(__name__)
 
@@ -328,8 +328,8 @@ def workspace(settings: Settings, dataset: EvalDataset) -> Path:
     key.update(dataset.digest.encode())
     for article in dataset.articles:
         key.update(article.id.encode() + b"\0")
-    backend = getattr(settings, "embedding_backend", "")
-    key.update(f"{settings.embedding_model};q={settings.embedding_quantize};b={backend}".encode())
+    embedding = settings.embedding
+    key.update(f"{embedding.model};q={embedding.quantize};b={embedding.backend}".encode())
     return settings.data_dir / "eval" / f"{dataset.name}-{key.hexdigest()[:12]}"
 
 
@@ -351,16 +351,15 @@ def write_corpus(dataset: EvalDataset, folder: Path) -> None:
 def eval_settings(settings: Settings, dataset: EvalDataset) -> Settings:
     """The settings with the corpus and the index moved to the dataset's cache folder."""
     root = workspace(settings, dataset)
-    return settings.model_copy(
-        update={
-            "corpus_dir": root / "corpus",
-            # one index per chunking: switching back and forth while tuning reuses both
-            "index_dir": root / f"index-{settings.chunk_size}-{settings.chunk_overlap}",
-            "model_dir": settings.models_path,
-            "chroma_host": None,
-            "watch_corpus": False,
-            "llm_base_url": None,
-        }
+    return replace(
+        settings,
+        corpus_dir=root / "corpus",
+        # one index per chunking: switching back and forth while tuning reuses both
+        index_dir=root / f"index-{settings.chunk.size}-{settings.chunk.overlap}",
+        model_dir=settings.models_path,
+        chroma_host=None,
+        watch_corpus=False,
+        llm_base_url=None,
     )
 
 
@@ -368,7 +367,7 @@ def ranking_retriever(service: Any, settings: Settings) -> Any:
     """The service's retriever, asked for :data:`RANK_DEPTH` passages."""
     from retrieval.search.hybrid import HybridRetriever
 
-    deeper = settings.model_copy(update={"k": RANK_DEPTH, "fetch_k": max(settings.fetch_k, RANK_DEPTH)})
+    deeper = replace(settings, k=RANK_DEPTH, fetch_k=max(settings.fetch_k, RANK_DEPTH))
     return HybridRetriever(store=service.store, settings=deeper)
 
 
@@ -462,7 +461,8 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
         "hybrid", "fusion", "dense_weight", "rrf_k", "min_dense_score", "min_dense_score_en",
         "min_term_coverage", "max_answer_sentences",
     )
-    return {key: getattr(settings, key) for key in keys if hasattr(settings, key)}
+    values = flat(settings)
+    return {key: values[key] for key in keys}
 
 
 __all__ = [

@@ -25,7 +25,7 @@ Progress = Callable[[int], None]
 
 def chunk_salt(settings: Settings) -> str:
     """What, besides the file's bytes, decides an article's chunks."""
-    return f"size={settings.chunk_size};overlap={settings.chunk_overlap};v=1"
+    return f"size={settings.chunk.size};overlap={settings.chunk.overlap};v=1"
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -82,7 +82,7 @@ class Indexer:
             self.store.set_dirty(True)
         self.store.remove_articles(plan.removed)
         chunked = [
-            (article, chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap))
+            (article, chunk_article(article, self.settings.chunk.size, self.settings.chunk.overlap))
             for article in plan.to_embed
         ]
         replaced = set(plan.report.updated)
@@ -91,7 +91,7 @@ class Indexer:
         if progress:
             progress(0, total)
         batch: list[tuple[Article, list[Chunk]]] = []
-        batch_size = max(self.settings.embedding_batch_size * 4, 16)  # chunks embedded and committed together
+        batch_size = max(self.settings.embedding.batch_size * 4, 16)  # chunks embedded and committed together
         pending = 0
         for article, chunks in chunked:
             batch.append((article, chunks))

@@ -53,7 +53,7 @@ def translate_store_errors(settings: Settings) -> Iterator[None]:
             "connect" in text or "connection" in name.lower() or "timeout" in text or "refused" in text
         ):
             raise StoreUnavailable(
-                f"index unavailable: the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+                f"index unavailable: the Chroma server at {settings.chroma.host}:{settings.chroma.port} "
                 "cannot be reached"
             ) from None
         if "does not exist" in text or "notfound" in name.lower():
@@ -73,7 +73,7 @@ def make_client(settings: Settings, *, create: bool) -> Any:
     with translate_store_errors(settings):
         if settings.server_mode:
             client = chromadb.HttpClient(
-                host=settings.chroma_host or "127.0.0.1", port=settings.chroma_port, settings=chroma_settings
+                host=settings.chroma.host or "127.0.0.1", port=settings.chroma.port, settings=chroma_settings
             )
             client.heartbeat()
             return client
@@ -97,7 +97,7 @@ class IndexStore:
 
     # -- opening -----------------------------------------------------------------------
     def fingerprint(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "embedding_model": self.settings.embedding_model}
+        return {"schema": SCHEMA, "embedding_model": self.settings.embedding.model}
 
     def open(self, *, create: bool) -> IndexStore:
         """Open (or create) the collections; refuse an index built by another model."""
@@ -116,10 +116,10 @@ class IndexStore:
                 )
             meta = manifest.metadata or {}
             built_with = meta.get("embedding_model")
-            if built_with != self.settings.embedding_model or meta.get("schema") != SCHEMA:
+            if built_with != self.settings.embedding.model or meta.get("schema") != SCHEMA:
                 raise IndexMismatch(
                     f"the index was built with embedding model {built_with!r}, not "
-                    f"{self.settings.embedding_model!r}: run `newsbot reindex --rebuild`"
+                    f"{self.settings.embedding.model!r}: run `newsbot reindex --rebuild`"
                 )
             self._manifest = manifest
             from langchain_chroma import Chroma

@@ -1,6 +1,6 @@
 """Reading RSS/Atom feeds and adding their new entries to the corpus (``newsbot feeds``).
 
-The feeds are listed one URL per line in ``settings.feeds_file`` (blank lines and ``#``
+The feeds are listed one URL per line in ``settings.feeds.file`` (blank lines and ``#``
 comments are ignored). For each feed, the state file (``DATA_DIR/sources.json``, shared
 with :mod:`retrieval.ingest.fetch`) remembers its ETag and Last-Modified (sent back as
 If-None-Match / If-Modified-Since, so an unchanged feed costs a 304), the entries already
@@ -148,8 +148,8 @@ def parse_feed(page: FetchedPage) -> list[dict[str, Any]]:
 def poll_feeds(
     settings: Settings, *, fetcher: HttpFetcher | None = None, feeds: list[str] | None = None
 ) -> FeedsReport:
-    """Read the feeds (``settings.feeds_file`` unless given) and add their new entries."""
-    urls = feeds if feeds is not None else read_feed_list(settings.feeds_file)
+    """Read the feeds (``settings.feeds.file`` unless given) and add their new entries."""
+    urls = feeds if feeds is not None else read_feed_list(settings.feeds.file)
     report = FeedsReport()
     with Collector(settings, fetcher=fetcher) as collector:
         assert collector.fetcher is not None
@@ -161,7 +161,7 @@ def poll_feeds(
             report.feeds.append(read_one(collector.fetcher, url, state))
             states.append(state)
         collector.state.save()
-        budget = settings.feeds_max_per_run
+        budget = settings.feeds.max_per_run
         for state in states:
             pending: dict[str, dict[str, Any]] = state["pending"]
             order = sorted(pending, key=lambda key: pending[key].get("date") or "", reverse=True)
@@ -175,10 +175,10 @@ def poll_feeds(
                 result = collector.add(record["link"], hint=hint)
                 report.entries.append(result)
                 record["attempts"] = int(record.get("attempts", 0)) + 1
-                if result.status != "failed" or record["attempts"] >= settings.feeds_max_attempts:
+                if result.status != "failed" or record["attempts"] >= settings.feeds.max_attempts:
                     del pending[key]
                     state["seen"][key] = result.status
-                forget_oldest(state["seen"], settings.feeds_keep_seen)
+                forget_oldest(state["seen"], settings.feeds.keep_seen)
             collector.state.save()
     return report
 

@@ -156,8 +156,8 @@ class HttpFetcher:
 
         self.settings = settings
         self.client = httpx.Client(
-            headers={"User-Agent": settings.http_user_agent},
-            timeout=settings.http_timeout,
+            headers={"User-Agent": settings.http.user_agent},
+            timeout=settings.http.timeout,
             follow_redirects=True,
             transport=transport,
         )
@@ -178,8 +178,8 @@ class HttpFetcher:
         import httpx
 
         url = check_url(url)
-        timeout = self.settings.http_timeout
-        cap = self.settings.http_max_bytes
+        timeout = self.settings.http.timeout
+        cap = self.settings.http.max_bytes
         deadline = time.monotonic() + timeout
         try:
             with self.client.stream("GET", url, headers=headers or {}) as response:

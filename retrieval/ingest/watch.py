@@ -59,7 +59,7 @@ def corpus_root(settings: Settings) -> Path:
 
 def timings(settings: Settings) -> dict[str, int]:
     """watchfiles' ``step`` (quiet time) and ``debounce`` (longest grouping), in ms."""
-    quiet = max(1, int(settings.watch_debounce * 1000))
+    quiet = max(1, int(settings.watch.debounce * 1000))
     return {"step": quiet, "debounce": max(quiet * 10, 1600)}
 
 

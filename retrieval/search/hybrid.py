@@ -234,7 +234,7 @@ class HybridRetriever(BaseRetriever):
         snap = self.snapshot()
         if not snap.ids:
             return [], snap
-        fetch_k = self.settings.fetch_k
+        fetch_k = self.settings.candidates
         vector = self.store.embeddings.embed_query(query)
         dense = [(cid, s) for cid, s in self.store.dense_search(vector, fetch_k) if cid in snap.position]
         dense_scores = dict(dense)

@@ -4,38 +4,38 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.envfile import render_env_example
+from bot.envfile import render_env_example
+from bot.settings import AppSettings, load_settings
 from retrieval.errors import ConfigError
-from retrieval.settings import Settings, load_settings
-
-REPO = Path(__file__).resolve().parents[2]
+from retrieval.settings import Settings, env_names, flat, replace
+from tests.conftest import REPO
 
 
 def test_env_example_lists_every_setting() -> None:
     assert (REPO / ".env.example").read_text(encoding="utf-8") == render_env_example(), (
-        "regenerate it: python -m retrieval.envfile > .env.example"
+        "regenerate it: python -m bot.envfile > .env.example"
     )
     text = render_env_example()
-    for name in Settings.model_fields:
-        assert f"NEWSBOT_{name.upper()}=" in text or name == "discord_token"
-    assert "DISCORD_TOKEN=" in text
+    for name in env_names(AppSettings):
+        assert f"\n{name}=" in text
+    assert "DISCORD_TOKEN=" in text and "NEWSBOT_DISCORD_CHANNELS=" in text and "NEWSBOT_EMBEDDING_MODEL=" in text
 
 
 def test_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("NEWSBOT_K=7\nDISCORD_TOKEN=abc\nNEWSBOT_INDEX_DIR=\nNEWSBOT_DISCORD_CHANNELS=1, 2\n")
     monkeypatch.setenv("NEWSBOT_CHUNK_SIZE", "500")
     settings = load_settings()
-    assert settings.k == 7 and settings.chunk_size == 500
+    assert settings.k == 7 and settings.chunk.size == 500
     assert settings.discord_token is not None and settings.discord_token.get_secret_value() == "abc"
     assert "abc" not in repr(settings)
     assert settings.index_path == Path(".newsbot/index")
-    assert settings.discord_channels == [1, 2]
+    assert settings.discord.channels == [1, 2]
     assert load_settings(k=3).k == 3
 
 
 def test_a_copied_env_example_gives_the_defaults(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text((REPO / ".env.example").read_text(encoding="utf-8"))
-    assert load_settings() == Settings()
+    assert load_settings() == AppSettings()
 
 
 def test_invalid_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,3 +45,36 @@ def test_invalid_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NEWSBOT_K")
     with pytest.raises(ConfigError, match="OVERLAP"):
         load_settings(chunk_size=200, chunk_overlap=300)
+
+
+def test_sections_keep_the_flat_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_EMBEDDING_MODEL", "packaged:all-minilm-l6-v2")
+    monkeypatch.setenv("NEWSBOT_LLM_MAX_TOKENS", "99")
+    monkeypatch.setenv("NEWSBOT_DISCORD_DMS", "true")
+    monkeypatch.setenv("NEWSBOT_WATCH_CORPUS", "true")
+    settings = load_settings(feeds_max_per_run=3)
+    assert settings.embedding.model == "packaged:all-minilm-l6-v2"
+    assert settings.llm.max_tokens == 99 and settings.discord.dms and settings.watch.corpus
+    assert settings.feeds.max_per_run == 3
+    values = flat(settings)
+    assert values["llm_max_tokens"] == 99 and values["k"] == 5 and values["discord_dms"] is True
+    changed = replace(settings, chunk_size=500, k=2)
+    assert changed.chunk.size == 500 and changed.chunk.overlap == settings.chunk.overlap and changed.k == 2
+    assert settings.chunk.size == 1000
+
+
+def test_fetch_k_below_k_fetches_k_without_changing_the_setting() -> None:
+    settings = load_settings(k=8, fetch_k=3)
+    assert settings.fetch_k == 3 and settings.candidates == 8
+
+
+def test_an_unknown_override_is_refused() -> None:
+    with pytest.raises(TypeError, match="chunksize"):
+        load_settings(chunksize=3)
+    assert isinstance(load_settings(), Settings)
+
+
+def test_an_invalid_section_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_DISCORD_THREAD_ARCHIVE", "5")
+    with pytest.raises(ConfigError, match="NEWSBOT_DISCORD_THREAD_ARCHIVE"):
+        load_settings()

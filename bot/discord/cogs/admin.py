@@ -26,7 +26,7 @@ class Admin(commands.Cog):
     async def reindex(self, interaction: discord.Interaction["NewsBot"]) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         report = await self.bot.run_blocking(self.bot.service.reindex)
-        text = render_reindex(report, self.bot.settings.discord_language)
+        text = render_reindex(report, self.bot.settings.discord.language)
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="latest", description="The newest articles in the index")
@@ -34,8 +34,8 @@ class Admin(commands.Cog):
     async def latest(self, interaction: discord.Interaction["NewsBot"], n: app_commands.Range[int, 1, 25] | None = None) -> None:
         settings = self.bot.settings
         await interaction.response.defer(thinking=True)
-        infos = await self.bot.run_blocking(self.bot.service.latest, n or settings.discord_latest)
-        for part in split_message(render_latest(infos, settings.discord_language)):
+        infos = await self.bot.run_blocking(self.bot.service.latest, n or settings.discord.latest)
+        for part in split_message(render_latest(infos, settings.discord.language)):
             await interaction.followup.send(part, allowed_mentions=discord.AllowedMentions.none())
 
 

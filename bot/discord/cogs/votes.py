@@ -43,7 +43,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TEMPL
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = cast("NewsBot", interaction.client)
         result = await bot.run_io(bot.feedback.vote, self.answer_id, interaction.user.id, 1 if self.vote == "up" else -1)
-        t = texts(bot.settings.discord_language)
+        t = texts(bot.settings.discord.language)
         key = {VoteResult.FAILED: "vote_failed", VoteResult.CHANGED: "vote_changed"}.get(result, "vote_recorded")
         await interaction.response.send_message(t[key], ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 

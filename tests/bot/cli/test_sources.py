@@ -123,8 +123,8 @@ def test_added_article_is_answered_with_its_title_date_and_url(
     data = json.loads(proc.stdout)
     assert data["added"] == 3 and data["reindex"]["added"] == 3
 
+    from bot.settings import load_settings
     from retrieval.service import open_service
-    from retrieval.settings import load_settings
 
     settings = load_settings(**{k.removeprefix("NEWSBOT_").lower(): v for k, v in extra.items()})
     service = open_service(settings, embeddings=small_embeddings)

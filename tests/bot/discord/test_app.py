@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.discord.formatting import texts
-from retrieval.settings import load_settings
+from bot.settings import load_settings
 from tests.support.discord_fakes import (
     ADMIN_ID,
     BOT_ID,
@@ -396,7 +396,7 @@ async def run_burst(
         await tick
         await h.fake.settle()
         return {"answered": len(answers), "questions": n, "seconds": elapsed, "worst_lag_ms": max(lags) * 1000,
-                "ticks": len(lags), "workers": h.settings.discord_workers}
+                "ticks": len(lags), "workers": h.settings.discord.workers}
     finally:
         stop.set()
         await h.bot.close()

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from bot.settings import load_settings
 from retrieval.service import open_service
-from retrieval.settings import load_settings
 from tests.conftest import REPO
 from tests.support.load_harness import mixed_questions, run_load, write_generated_articles
 

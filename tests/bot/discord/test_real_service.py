@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from retrieval.settings import load_settings
+from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.discord_fakes import ADMIN_ID, BOT_ID, MANAGE_GUILD, FakeDiscord
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from retrieval.settings import load_settings
+from bot.settings import load_settings
 from tests.conftest import REPO, cli_env, write_article
 from tests.support.discord_fakes import BOT_ID, USER_ID, FakeDiscord, assert_no_pings
 from tests.support.llm_server import FakeLLMServer, Reply
@@ -201,7 +201,7 @@ def test_settings_never_show_secrets(monkeypatch: Any) -> None:
     monkeypatch.setenv("NEWSBOT_LLM_API_KEY", API_KEY)
     settings = load_settings()
     assert settings.discord_token is not None and settings.discord_token.get_secret_value() == TOKEN
-    assert settings.llm_api_key is not None and settings.llm_api_key.get_secret_value() == API_KEY
+    assert settings.llm.api_key is not None and settings.llm.api_key.get_secret_value() == API_KEY
     shown = "\n".join([repr(settings), str(settings), settings.model_dump_json(), str(settings.model_dump()),
                        f"{settings!r} {settings}"])
     for secret in SECRETS:
@@ -216,7 +216,7 @@ def test_secrets_come_from_the_environment_or_dotenv(tmp_path: Path, monkeypatch
     (tmp_path / ".env").write_text(f"DISCORD_TOKEN={TOKEN}\nNEWSBOT_LLM_API_KEY={API_KEY}\n", encoding="utf-8")
     settings = load_settings()
     assert settings.discord_token is not None and settings.discord_token.get_secret_value() == TOKEN
-    assert settings.llm_api_key is not None and settings.llm_api_key.get_secret_value() == API_KEY
+    assert settings.llm.api_key is not None and settings.llm.api_key.get_secret_value() == API_KEY
     # the committed example carries no secret value
     example = (REPO / ".env.example").read_text(encoding="utf-8").splitlines()
     for name in ("DISCORD_TOKEN", "NEWSBOT_LLM_API_KEY"):

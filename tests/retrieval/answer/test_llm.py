@@ -244,8 +244,8 @@ def test_condense_never_raises() -> None:
 
 
 def test_llm_is_off_by_default() -> None:
-    assert not load_settings().llm_enabled
-    assert load_settings(llm_base_url="http://localhost:11434/v1", llm_model="m").llm_enabled
+    assert not load_settings().llm.enabled
+    assert load_settings(llm_base_url="http://localhost:11434/v1", llm_model="m").llm.enabled
 
 
 def test_chat_models_from_settings() -> None:

@@ -201,7 +201,7 @@ def test_eval_settings_move_corpus_and_index(settings_factory, tiny_path: Path) 
     local = ev.eval_settings(settings, dataset)
     root = settings.data_dir / "eval"
     assert local.corpus_dir.parent.parent == root
-    assert local.index_path.name == f"index-{settings.chunk_size}-{settings.chunk_overlap}"
+    assert local.index_path.name == f"index-{settings.chunk.size}-{settings.chunk.overlap}"
     assert local.models_path == settings.models_path
     other = ev.eval_settings(settings_factory(embedding_quantize=True), dataset)
     assert other.corpus_dir != local.corpus_dir  # another model never reuses these embeddings

@@ -11,7 +11,7 @@ from retrieval.errors import ConfigError
 from retrieval.ingest.corpus import read_article
 from retrieval.ingest.feeds import poll_feeds, read_feed_list
 from retrieval.ingest.fetch import add_urls
-from retrieval.settings import load_settings
+from retrieval.settings import load_settings, replace
 from tests.support.newsite import (
     BUDGET,
     CANICULE,
@@ -86,7 +86,7 @@ def test_first_run_adds_every_entry_with_its_metadata(site: NewsSite, settings) 
     assert by_title[CANICULE.title].url == site.url(CANICULE.path)  # no #xtor fragment
     assert greve.date == GREVE.date and greve.author == GREVE.author and greve.language == "fr"
     assert "Marseille-Provence" in greve.text
-    assert all(h["user-agent"] == settings.http_user_agent for _, h in site.requests)
+    assert all(h["user-agent"] == settings.http.user_agent for _, h in site.requests)
 
 
 def test_second_run_uses_conditional_requests_and_adds_nothing(site: NewsSite, settings) -> None:
@@ -131,7 +131,7 @@ def test_entries_already_added_by_hand_are_known(site: NewsSite, settings) -> No
 
 
 def test_the_cap_per_run_leaves_the_rest_for_later_runs(site: NewsSite, settings) -> None:
-    capped = settings.model_copy(update={"feeds_max_per_run": 1})
+    capped = replace(settings, feeds_max_per_run=1)
     totals = []
     for _ in range(5):
         report = poll_feeds(capped)
@@ -145,7 +145,7 @@ def test_the_cap_per_run_leaves_the_rest_for_later_runs(site: NewsSite, settings
 
 
 def test_bad_feeds_are_reported_and_the_good_ones_still_read(site: NewsSite, settings) -> None:
-    settings.feeds_file.write_text(
+    settings.feeds.file.write_text(
         "\n".join([site.url("/flux-casse.xml"), site.url("/absent.xml"), site.url("/rubrique/politique"),
                    site.url("/lent"), "pas-une-url", site.url("/rss.xml")])
     )
@@ -166,7 +166,7 @@ def test_bad_feeds_are_reported_and_the_good_ones_still_read(site: NewsSite, set
 def test_a_failing_entry_is_retried_then_given_up(site: NewsSite, settings) -> None:
     broken = f"<item><title>Lien mort</title><link>{site.base}/disparu.html</link><guid isPermaLink=\"false\">mort-1</guid></item>"
     site.publish_feeds(rss_extra=broken)
-    settings = settings.model_copy(update={"feeds_max_attempts": 2})
+    settings = replace(settings, feeds_max_attempts=2)
     first = poll_feeds(settings)
     assert [(r.status, "HTTP 404" in (r.reason or "")) for r in first.entries if "disparu" in r.url] == [("failed", True)]
     assert first.added == 4
@@ -181,7 +181,7 @@ def test_a_failing_entry_is_retried_then_given_up(site: NewsSite, settings) -> N
 
 
 def test_state_file_is_valid_json_and_seen_entries_are_bounded(site: NewsSite, settings) -> None:
-    small = settings.model_copy(update={"feeds_keep_seen": 100})
+    small = replace(settings, feeds_keep_seen=100)
     poll_feeds(small)
     state = json.loads((settings.data_dir / "sources.json").read_text())
     assert set(state["feeds"]) == {site.url("/rss.xml"), site.url("/atom.xml")}

@@ -98,7 +98,7 @@ def test_add_writes_the_article_with_its_metadata(site: NewsSite, settings) -> N
         assert boilerplate not in article.text
     assert not article.text.startswith(BUDGET.title)  # the <h1> is not repeated in the body
     [headers] = site.seen(BUDGET.path)
-    assert headers["user-agent"] == settings.http_user_agent
+    assert headers["user-agent"] == settings.http.user_agent
 
 
 def test_same_url_twice_is_known_without_a_second_download(site: NewsSite, settings) -> None:

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from retrieval.settings import Settings
-
-
-def env_name(name: str, field: Any) -> str:
-    alias = field.validation_alias
-    choices = getattr(alias, "choices", None)
-    if choices:
-        return str(choices[0])
-    return f"NEWSBOT_{name.upper()}"
+from bot.settings import AppSettings
+from retrieval.settings import env_names, sections
 
 
 def default_text(field: Any) -> str:
@@ -29,14 +22,20 @@ def default_text(field: Any) -> str:
 def render_env_example() -> str:
     lines = [
         "# newsbot settings: copy to .env and change what you need.",
-        "# Every setting can also be given in the environment. Generated from retrieval/settings.py",
-        "# by `python -m retrieval.envfile > .env.example`; a test checks that it is up to date.",
+        "# Every setting can also be given in the environment. Generated from retrieval/settings.py and",
+        "# bot/settings.py by `python -m bot.envfile > .env.example`; a test checks that it is up to date.",
         "",
     ]
-    for name, field in Settings.model_fields.items():
+    groups = sections(AppSettings)
+    for env, path in env_names(AppSettings).items():
+        owner = groups[path[0]] if len(path) > 1 else AppSettings
+        field = owner.model_fields[path[-1]]
+        if len(path) > 1 and path[1] == next(iter(owner.model_fields)):
+            lines.append(f"# --- {path[0]} " + "-" * 60)
+            lines.append("")
         if field.description:
             lines.append(f"# {field.description}")
-        lines.append(f"{env_name(name, field)}={default_text(field)}")
+        lines.append(f"{env}={default_text(field)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
