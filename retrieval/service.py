@@ -24,7 +24,7 @@ from retrieval.index.store import IndexStore, make_client, wipe_local_index
 from retrieval.locks import file_lock
 from retrieval.search.hybrid import HybridRetriever, document_to_passage
 from retrieval.settings import Settings
-from retrieval.types import Answer, ArticleInfo, Passage, ReindexReport, Source, Turn
+from retrieval.types import Answer, ArticleInfo, Passage, QueryScope, ReindexReport, Source, Turn
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +122,14 @@ class AnsweringService:
         history: Sequence[Turn] = (),
         *,
         on_token: Callable[[str], None] | None = None,
+        scope: QueryScope | None = None,
     ) -> Answer:
+        """Answer ``question`` (a follow-up of ``history``), restricted to ``scope`` when given."""
         text = clean_question(question, self.settings.max_question_chars)
         turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []
-        answer: Answer = self.chain.invoke({"question": text, "history": turns, "on_token": on_token})
+        answer: Answer = self.chain.invoke(
+            {"question": text, "history": turns, "on_token": on_token, "scope": scope or QueryScope()}
+        )
         return answer
 
     def reindex(

@@ -60,6 +60,7 @@ class Passage:
     position: int = 0
     dense_score: float | None = None
     lexical_rank: int | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,22 @@ class Source:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class QueryScope:
+    """What a question is restricted to: a date range (inclusive, ISO ``YYYY-MM-DD``), outlets, and
+    whether it asks about the present (then newer articles are preferred). Built from explicit
+    options (``ask --since``, ``/ask source:``) and from the question's own words."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: tuple[str, ...] = ()
+    prefer_recent: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.since or self.until or self.sources or self.prefer_recent)
 
 
 @dataclass(frozen=True)

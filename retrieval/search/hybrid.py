@@ -268,6 +268,7 @@ class HybridRetriever(BaseRetriever):
                     score=round(score, 6),
                     date=meta.get("date"),
                     url=meta.get("url"),
+                    source=meta.get("source"),
                     position=int(meta.get("position", 0)),
                     dense_score=dense_scores.get(cid),
                     lexical_rank=lexical_ranks.get(cid),
