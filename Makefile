@@ -32,6 +32,10 @@ lint: install
 	$(BIN)/ruff check retrieval bot tests benchmarks
 	$(BIN)/mypy
 
+## what the benchmarks need beyond the tests (benchmarks/compare_recipe.py's LangChain splitter)
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+
 check: test lint
 
 clean:
