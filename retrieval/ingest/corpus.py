@@ -13,10 +13,8 @@ A file that cannot be read is skipped with a reason; the rest of the corpus is u
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import ArticleError
+from retrieval.ingest.extract import extract_html
+from retrieval.ingest.markdown import FRONT_MATTER_KEYS, clean_body, render_markdown, split_front_matter
 from retrieval.types import Article
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html"}
-FRONT_MATTER_KEYS = ("title", "date", "source", "url", "language", "author")
 DEFAULT_MAX_BYTES = 10_000_000
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
 @dataclass
@@ -119,70 +117,12 @@ def parse_text(text: str, *, markdown: bool) -> dict[str, Any]:
     return {"title": title, "text": clean_body(body)}
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    import yaml
-
-    if not text.startswith("---"):
-        raise ArticleError("has no front matter (a '---' block with at least a title)")
-    match = _FRONT.match(text)
-    if not match:
-        raise ArticleError("front matter is not closed by a '---' line")
-    try:
-        data = yaml.load(match.group(1), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10x faster
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 2})" if mark is not None else ""
-        raise ArticleError(f"front matter is not valid YAML{where}") from None
-    if not isinstance(data, dict):
-        raise ArticleError("front matter is not a set of 'key: value' lines")
-    meta = normalise_meta(data)
-    if not meta.get("title"):
-        raise ArticleError("front matter has no title")
-    return meta, text[match.end():]
-
-
-def normalise_meta(data: dict[str, Any]) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    for key in FRONT_MATTER_KEYS:
-        value = data.get(key)
-        if value is None or value == "":
-            continue
-        if isinstance(value, (dt.date, dt.datetime)):
-            value = value.isoformat()
-        if not isinstance(value, (str, int, float)):
-            raise ArticleError(f"front matter field '{key}' must be text")
-        meta[key] = str(value).strip()
-    return meta
-
-
-_MD_NOISE = [
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links → their text
-    (re.compile(r"^#{1,6}\s*", re.M), ""),  # heading marks
-    (re.compile(r"^\s*>\s?", re.M), ""),  # quote marks
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # bold
-]
-
-
-def clean_body(body: str) -> str:
-    for pattern, repl in _MD_NOISE:
-        body = pattern.sub(repl, body)
-    body = re.sub(r"[ \t]+\n", "\n", body)
-    body = re.sub(r"\n{3,}", "\n\n", body)
-    return body.strip()
-
-
 def parse_html(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise ArticleError("is empty")
-    try:
-        import trafilatura
-    except ImportError:  # pragma: no cover - a declared dependency
-        raise ArticleError("needs trafilatura to read HTML") from None
-    result = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, favor_precision=True)
-    if result is None:
+    data = extract_html(raw)
+    if data is None:
         raise ArticleError("has no article text that could be extracted")
-    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
     text = (data.get("text") or "").strip()
     if not text:
         raise ArticleError("has no article text that could be extracted")
@@ -197,10 +137,14 @@ def parse_html(raw: bytes) -> dict[str, Any]:
     return {**{k: str(v) for k, v in meta.items() if v}, "text": text}
 
 
-def render_markdown(meta: dict[str, Any], text: str) -> str:
-    """An article in the corpus's Markdown format (used to save fetched articles)."""
-    import yaml
-
-    front = {k: meta[k] for k in FRONT_MATTER_KEYS if meta.get(k)}
-    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000).strip()
-    return f"---\n{header}\n---\n\n{text.strip()}\n"
+__all__ = [
+    "FRONT_MATTER_KEYS",
+    "CorpusScan",
+    "article_id_for",
+    "clean_body",
+    "iter_article_files",
+    "read_article",
+    "render_markdown",
+    "scan_corpus",
+    "split_front_matter",
+]
