@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrieval.errors import FetchError
+from retrieval.ingest.dates import iso_date
 from retrieval.ingest.http import FetchedPage
-from retrieval.ingest.markdown import clean_body
+from retrieval.ingest.markdown import cap_title, clean_body
 from retrieval.ingest.urls import canonical_url, site_name
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,19 @@ class Hint:
     author: str | None = None
 
 
+def published_date(url: str, *candidates: object) -> str | None:
+    """The first of ``candidates`` (the page's metadata, then the feed entry's) that is a real
+    date, in ISO form; the others are logged and skipped."""
+    for value in candidates:
+        if not value:
+            continue
+        try:
+            return iso_date(value)
+        except ValueError as exc:
+            log.warning("%s: date ignored: %s", url, exc)
+    return None
+
+
 def extract_article(page: FetchedPage, *, min_chars: int, hint: Hint | None = None) -> Extracted:
     """The article in ``page``; a :class:`FetchError` when there is none worth keeping."""
     document: bytes | str = page.content
@@ -94,13 +108,13 @@ def extract_article(page: FetchedPage, *, min_chars: int, hint: Hint | None = No
     if len(text) < min_chars:
         raise FetchError(f"not an article (main text of {len(text)} characters; at least {min_chars} needed)")
     hint = hint or Hint()
-    title = str(data.get("title") or hint.title or text.split("\n", 1)[0][:120]).strip()
+    title = cap_title(str(data.get("title") or hint.title or text.split("\n", 1)[0][:120]))
     match = _LANG.search(page.content[:20000])
     return Extracted(
         title=title,
         text=drop_title_line(text, title),
         url=canonical_url(page.final_url),
-        date=str(data.get("date") or hint.date or "") or None,
+        date=published_date(page.final_url, data.get("date"), hint.date),
         author=str(data.get("author") or hint.author or "") or None,
         source=str(data.get("sitename") or site_name(page.final_url)),
         language=match.group(1).decode().lower() if match else None,

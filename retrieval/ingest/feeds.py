@@ -106,7 +106,10 @@ def entry_date(entry: Any) -> str | None:
     for key in ("published_parsed", "updated_parsed"):
         value = entry.get(key)
         if value:
-            return dt.date(value.tm_year, value.tm_mon, value.tm_mday).isoformat()
+            try:
+                return dt.date(value.tm_year, value.tm_mon, value.tm_mday).isoformat()
+            except (ValueError, TypeError, AttributeError):
+                log.warning("feed entry %s: impossible date ignored", str(entry.get("link"))[:200])
     return None
 
 
