@@ -98,6 +98,11 @@ class HTTPSettings(Section):
     timeout: float = Field(15.0, gt=0, description="Seconds an HTTP request may take.")
     user_agent: str = Field("newsbot/0.1 (+https://github.com/newsbot)", description="User-Agent of requests.")
     max_bytes: int = Field(5_000_000, ge=1000, description="Largest page downloaded, in bytes.")
+    allow_hosts: str = Field(
+        "",
+        description="Comma-separated hosts, IP addresses or networks (10.0.0.0/8) that may be fetched although "
+        "they are private, loopback or link-local (refused by default: an internal page would become an article).",
+    )
 
 
 class WatchSettings(Section):
@@ -123,6 +128,9 @@ class Settings(BaseSettings):
 
     # --- corpus and storage -------------------------------------------------------
     corpus_dir: Path = Field(Path("corpus"), description="Folder of articles (.md, .txt, .html).")
+    corpus_external_links: bool = Field(
+        False, description="Read symbolic links in corpus/ that point outside it (refused by default)."
+    )
     data_dir: Path = Field(Path(".newsbot"), description="Where newsbot keeps its own files.")
     index_dir: Path | None = Field(None, description="Embedded Chroma index folder (default: DATA_DIR/index).")
     model_dir: Path | None = Field(None, description="Where packaged models are built (default: DATA_DIR/models).")
@@ -163,6 +171,10 @@ class Settings(BaseSettings):
     http: HTTPSettings = Field(default_factory=HTTPSettings)  # type: ignore[arg-type]
     article_min_chars: int = Field(
         300, ge=1, description="A fetched page whose main text is shorter is not an article."
+    )
+    article_max_chunks: int = Field(
+        300, ge=1, le=100_000,
+        description="Chunks of one article indexed at the most: a longer text is cut, with a warning naming it.",
     )
     watch: WatchSettings = Field(default_factory=WatchSettings)  # type: ignore[arg-type]
 

@@ -13,8 +13,8 @@ import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from importlib import resources
 
+from retrieval.text import load_package_yaml
 from retrieval.types import Answer, ArticleInfo, ReindexReport, Source, Turn
 
 DISCORD_LIMIT = 2000  # Discord's hard limit on a message's content (not a tunable)
@@ -41,10 +41,7 @@ _MASS_MENTION = re.compile(r"@(everyone|here)")
 @functools.lru_cache(maxsize=4)
 def texts(language: str = "fr") -> dict[str, str]:
     """The bot's fixed texts (``bot/discord/texts.yaml``) in one language."""
-    import yaml
-
-    raw = resources.files("bot.discord").joinpath("texts.yaml").read_text("utf-8")
-    table: dict[str, dict[str, str]] = yaml.safe_load(raw)
+    table: dict[str, dict[str, str]] = load_package_yaml("bot.discord", "texts.yaml")
     return table.get(language, table["fr"])
 
 

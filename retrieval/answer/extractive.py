@@ -18,11 +18,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from retrieval.index.chunking import split_sentences
 from retrieval.search.lexical import LexicalIndex
+from retrieval.text import load_package_yaml
 from retrieval.types import Passage, Turn
 
 if TYPE_CHECKING:
@@ -55,10 +55,7 @@ def language_of(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def messages() -> dict[str, dict[str, str]]:
-    import yaml
-
-    text = resources.files("retrieval.answer.prompts").joinpath("messages.yaml").read_text("utf-8")
-    data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    data: dict[str, dict[str, str]] = load_package_yaml("retrieval.answer.prompts", "messages.yaml")
     return data
 
 

@@ -27,11 +27,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from retrieval.answer.extractive import language_of, message
 from retrieval.errors import ConfigError, LLMError
+from retrieval.text import read_package_text
 from retrieval.types import Answer, Passage, Turn
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ _SECTION = re.compile(r"^=== *(\w+) *===[ \t]*$", re.M)
 @functools.cache
 def load_prompt(name: str) -> dict[str, str]:
     """The sections of a prompt file of ``retrieval/prompts`` (``=== name ===`` headers)."""
-    text = resources.files("retrieval.answer.prompts").joinpath(name).read_text("utf-8")
+    text = read_package_text("retrieval.answer.prompts", name)
     parts = _SECTION.split(text)
     # parts = [preamble (comments), name1, body1, name2, body2, ...]
     return {parts[i].lower(): parts[i + 1].strip("\n") for i in range(1, len(parts) - 1, 2)}

@@ -33,7 +33,6 @@ Importing this module is cheap: numpy and tokenizers are imported by
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
@@ -706,18 +705,11 @@ def _is_replaceable(target_dir: Path) -> bool:
 
 
 def _move_into_place(tmp: Path, target_dir: Path, source: Path) -> None:
-    old: Path | None = None
-    if target_dir.exists() or target_dir.is_symlink():
-        # An incomplete or stale build: move it aside first (rename is atomic).
-        old = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.old-", dir=target_dir.parent))
-        with contextlib.suppress(FileNotFoundError):  # someone else moved it meanwhile
-            os.rename(target_dir, old / "model")
+    from retrieval.files import replace_dir
+
     try:
-        os.rename(tmp, target_dir)
+        replace_dir(tmp, target_dir)  # an incomplete or stale build is moved aside first
     except OSError:
         # Another process put a directory there in the meantime; keep theirs if complete.
         if not is_complete(target_dir, source):
             raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 import threading
@@ -300,9 +299,9 @@ def build_onnx(source: str, target: Path, *, quantize: bool) -> Path:
                 f"the ONNX export of {source!r} disagrees with the model (cosine {worst:.3f}): "
                 "use NEWSBOT_EMBEDDING_BACKEND=torch"
             )
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
+        from retrieval.files import replace_dir
+
+        replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -29,7 +29,6 @@ import logging
 import random
 import re
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any
 
 from retrieval.errors import ConfigError, NewsbotError
 from retrieval.settings import Settings, flat, replace
+from retrieval.text import fold_accents
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +163,7 @@ _CITATION = re.compile(r"\s*\[\d+\]")
 
 def fold(text: str) -> str:
     """Lower case, no accents, one space between words, typographic apostrophes unified."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("\u00a0", " "))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = fold_accents(text.replace("’", "'").replace("\u00a0", " "))
     return " ".join(text.casefold().split())
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from retrieval.index.chunking import chunk_article
 from retrieval.index.store import IndexStore
-from retrieval.ingest.corpus import scan_corpus
+from retrieval.ingest.corpus import CorpusOptions, scan_corpus
 from retrieval.settings import Settings
 from retrieval.types import Article, Chunk, ReindexReport
 
@@ -51,7 +51,9 @@ class Indexer:
         self.store = store
         self.settings = settings
 
-    def plan(self, articles: list[Article], skipped: list[tuple[str, str]]) -> Plan:
+    def plan(
+        self, articles: list[Article], skipped: list[tuple[str, str]], hidden: Callable[[str], bool] | None = None
+    ) -> Plan:
         manifest = self.store.manifest()
         report = ReindexReport(skipped=skipped)
         to_embed: list[Article] = []
@@ -66,16 +68,18 @@ class Indexer:
             else:
                 report.unchanged.append(article.id)
         present = {a.id for a in articles}
-        # a file that exists but could not be read keeps its indexed version
+        # a file that exists but could not be read keeps its indexed version, so does an article
+        # of a folder that could not be listed (``hidden``)
         kept = {path.rsplit(".", 1)[0] for path, _ in skipped}
-        removed = [aid for aid in manifest if aid not in present and aid not in kept]
+        removed = [aid for aid in manifest if aid not in present and aid not in kept and not (hidden and hidden(aid))]
         report.removed.extend(removed)
         return Plan(to_embed, removed, report)
 
     def reindex(self, *, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
         started = time.perf_counter()
-        scan = scan_corpus(self.settings.corpus_dir, salt=chunk_salt(self.settings))
-        plan = self.plan(scan.articles, scan.skipped)
+        options = CorpusOptions.from_settings(self.settings)
+        scan = scan_corpus(self.settings.corpus_dir, salt=chunk_salt(self.settings), options=options)
+        plan = self.plan(scan.articles, scan.skipped, scan.hides)
         # an interrupted run leaves the index marked: only then can uncommitted chunks exist
         interrupted = self.store.is_dirty()
         if plan.removed or plan.to_embed:

@@ -13,10 +13,10 @@ A file that cannot be read is skipped with a reason; the rest of the corpus is u
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import hashlib
 import logging
-import re
+import os
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,53 +24,151 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import ArticleError
+from retrieval.ingest.dates import iso_date
+from retrieval.ingest.extract import extract_html
+from retrieval.ingest.markdown import (
+    FRONT_MATTER_KEYS,
+    cap_title,
+    clean_body,
+    render_markdown,
+    split_front_matter,
+)
+from retrieval.settings import Settings
 from retrieval.types import Article
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html"}
-FRONT_MATTER_KEYS = ("title", "date", "source", "url", "language", "author")
 DEFAULT_MAX_BYTES = 10_000_000
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+@dataclass(frozen=True)
+class CorpusOptions:
+    """How the corpus is read: the largest file, the longest text kept (about
+    ``article_max_chunks`` chunks), and whether links to outside the corpus are followed."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_chars: int | None = None
+    external_links: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CorpusOptions:
+        stride = max(1, settings.chunk.size - settings.chunk.overlap)
+        return cls(
+            max_chars=settings.article_max_chunks * stride + settings.chunk.overlap,
+            external_links=settings.corpus_external_links,
+        )
 
 
 @dataclass
 class CorpusScan:
     articles: list[Article] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # folders that could not be listed
+
+    def hides(self, article_id: str) -> bool:
+        """True when ``article_id`` may exist in a folder that could not be listed (so it must
+        not be taken for deleted)."""
+        return any(folder in ("", ".") or article_id.startswith(folder + "/") for folder in self.unreadable)
+
+
+@dataclass
+class CorpusListing:
+    files: list[Path] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (folder, reason)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
 
 def article_id_for(path: Path, root: Path) -> str:
-    return path.relative_to(root).with_suffix("").as_posix()
+    """The article id of ``path``: its path in the corpus without extension, in Unicode NFC (so
+    a name typed on macOS (NFD) and on Linux (NFC) are the same article)."""
+    return unicodedata.normalize("NFC", path.relative_to(root).with_suffix("").as_posix())
 
 
-def iter_article_files(root: Path) -> Iterator[Path]:
-    """Article files under ``root``, sorted, ignoring hidden and ``_``-prefixed names."""
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if any(part.startswith((".", "_")) for part in rel):
+def _inside(target: str, root: str) -> bool:
+    return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def list_corpus(root: Path, *, external_links: bool = False) -> CorpusListing:
+    """The article files under ``root`` (sorted), ignoring hidden and ``_``-prefixed names; the
+    folders that could not be listed; the links to outside the corpus refused.
+
+    A folder that cannot be listed is reported, not taken for empty (its articles would count
+    as deleted). Symbolic links to folders are not followed; a link to a file outside the
+    corpus is refused unless ``external_links`` (a corpus is what its folder holds: a link
+    must not make ``/etc/…`` or another user's files answerable)."""
+    listing = CorpusListing()
+    real_root = os.path.realpath(root)
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        rel_folder = folder.relative_to(root).as_posix()
+        try:
+            with os.scandir(folder) as entries:
+                found = list(entries)
+        except OSError as exc:
+            listing.unreadable.append((rel_folder, f"folder cannot be listed ({exc.strerror or exc})"))
             continue
-        if path.is_file() and path.suffix.lower() in SUFFIXES:
-            yield path
+        for entry in found:
+            if entry.name.startswith((".", "_")):
+                continue
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    if entry.is_dir():
+                        continue  # as before: linked folders are not walked
+                    if not external_links and not _inside(os.path.realpath(path), real_root):
+                        reason = "is a link to a file outside the corpus (NEWSBOT_CORPUS_EXTERNAL_LINKS=true reads it)"
+                        listing.refused.append((path.relative_to(root).as_posix(), reason))
+                        continue
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(path)
+                elif path.suffix.lower() in SUFFIXES and entry.is_file():
+                    listing.files.append(path)
+            except OSError:  # vanished meanwhile, or a link loop
+                continue
+    listing.files.sort()
+    listing.unreadable.sort()
+    return listing
 
 
-def scan_corpus(root: Path, *, salt: str = "", max_bytes: int = DEFAULT_MAX_BYTES) -> CorpusScan:
-    """Read every article under ``root``. ``salt`` enters each article's hash (chunking settings)."""
+def iter_article_files(root: Path, *, external_links: bool = False) -> Iterator[Path]:
+    """Article files under ``root``, sorted, ignoring hidden and ``_``-prefixed names."""
+    yield from list_corpus(root, external_links=external_links).files
+
+
+def scan_corpus(
+    root: Path, *, salt: str = "", max_bytes: int | None = None, options: CorpusOptions | None = None
+) -> CorpusScan:
+    """Read every article under ``root``. ``salt`` enters each article's hash (chunking settings).
+    A file or folder that cannot be read is skipped with a warning naming it."""
+    options = options or CorpusOptions()
+    if max_bytes is not None:
+        options = dataclasses.replace(options, max_bytes=max_bytes)
     scan = CorpusScan()
     if not root.is_dir():
         raise ArticleError(f"corpus folder {root} does not exist")
+    listing = list_corpus(root, external_links=options.external_links)
+    for folder, reason in listing.unreadable:
+        scan.unreadable.append(folder)
+        scan.skipped.append((f"{folder}/", f"{reason}; its indexed articles are kept"))
+        log.warning("skipped %s: %s; its indexed articles are kept", root / folder, reason)
+    for rel, reason in listing.refused:
+        scan.skipped.append((rel, reason))
+        log.warning("skipped %s: %s", root / rel, reason)
     seen: dict[str, Path] = {}
-    for path in iter_article_files(root):
+    for path in listing.files:
         article_id = article_id_for(path, root)
+        rel = unicodedata.normalize("NFC", path.relative_to(root).as_posix())  # ids are NFC
         if article_id in seen:
-            reason = f"same article id as {seen[article_id].name}"
-            scan.skipped.append((path.relative_to(root).as_posix(), reason))
+            reason = f"same article id as {seen[article_id].relative_to(root).as_posix()}"
+            scan.skipped.append((rel, reason))
             log.warning("skipped %s: %s", path, reason)
             continue
         try:
-            article = read_article(path, article_id, salt=salt, max_bytes=max_bytes)
+            article = read_article(path, article_id, salt=salt, max_bytes=options.max_bytes, max_chars=options.max_chars)
         except ArticleError as exc:
-            scan.skipped.append((path.relative_to(root).as_posix(), str(exc)))
+            scan.skipped.append((rel, str(exc)))
             log.warning("skipped %s: %s", path, exc)
             continue
         seen[article_id] = path
@@ -78,7 +176,15 @@ def scan_corpus(root: Path, *, salt: str = "", max_bytes: int = DEFAULT_MAX_BYTE
     return scan
 
 
-def read_article(path: Path, article_id: str, *, salt: str = "", max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def read_article(
+    path: Path,
+    article_id: str,
+    *,
+    salt: str = "",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_chars: int | None = None,
+) -> Article:
+    """The article in ``path``; an :class:`ArticleError` (the reason) when it cannot be read."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -86,12 +192,46 @@ def read_article(path: Path, article_id: str, *, salt: str = "", max_bytes: int 
         raw = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"cannot be read ({exc.strerror or exc})") from None
-    digest = hashlib.sha256(raw + salt.encode()).hexdigest()[:16]
     kind = SUFFIXES[path.suffix.lower()]
+    return parse_article(raw, kind, article_id, salt=salt, max_chars=max_chars, where=str(path))
+
+
+def parse_article(
+    raw: bytes, kind: str, article_id: str, *, salt: str = "", max_chars: int | None = None, where: str = ""
+) -> Article:
+    """The article in the bytes of a file of ``kind`` (``markdown``, ``text`` or ``html``); an
+    :class:`ArticleError` (the reason) when there is none. A date that cannot be read, or a
+    field that is not text, is dropped with a warning naming ``where`` (the file); a title is
+    capped at ``TITLE_MAX`` characters; a text longer than ``max_chars`` is cut, with a warning."""
+    where = where or article_id
+    digest = hashlib.sha256(raw + salt.encode()).hexdigest()[:16]
     fields = parse_html(raw) if kind == "html" else parse_text(decode(raw), markdown=kind == "markdown")
     text = fields.pop("text")
     if not text.strip():
         raise ArticleError("has no text")
+    fields["title"] = cap_title(fields["title"])
+    if not fields["title"]:
+        raise ArticleError("has an empty title")
+    for key in ("source", "url", "language", "author"):
+        if key in fields and not isinstance(fields[key], str):
+            log.warning("%s: front matter field '%s' ignored: not text", where, key)
+            del fields[key]
+    if fields.get("date"):
+        try:
+            fields["date"] = iso_date(fields["date"])
+        except ValueError as exc:
+            log.warning("%s: date ignored: %s", where, exc)
+            del fields["date"]
+    if max_chars is not None and len(text) > max_chars:
+        log.warning(
+            "%s: text of %s characters cut to the first %s (NEWSBOT_ARTICLE_MAX_CHUNKS)",
+            where, f"{len(text):,}", f"{max_chars:,}",
+        )
+        cut = text[:max_chars]
+        space = cut.rfind(" ")
+        text = cut[:space] if space > max_chars // 2 else cut
+        # only a cut article's hash depends on the cap: raising it re-chunks just those
+        digest = hashlib.sha256(raw + salt.encode() + f"|cut:{max_chars}".encode()).hexdigest()[:16]
     return Article(id=article_id, text=text, content_hash=digest, **fields)
 
 
@@ -119,70 +259,16 @@ def parse_text(text: str, *, markdown: bool) -> dict[str, Any]:
     return {"title": title, "text": clean_body(body)}
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    import yaml
-
-    if not text.startswith("---"):
-        raise ArticleError("has no front matter (a '---' block with at least a title)")
-    match = _FRONT.match(text)
-    if not match:
-        raise ArticleError("front matter is not closed by a '---' line")
-    try:
-        data = yaml.load(match.group(1), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10x faster
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 2})" if mark is not None else ""
-        raise ArticleError(f"front matter is not valid YAML{where}") from None
-    if not isinstance(data, dict):
-        raise ArticleError("front matter is not a set of 'key: value' lines")
-    meta = normalise_meta(data)
-    if not meta.get("title"):
-        raise ArticleError("front matter has no title")
-    return meta, text[match.end():]
-
-
-def normalise_meta(data: dict[str, Any]) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    for key in FRONT_MATTER_KEYS:
-        value = data.get(key)
-        if value is None or value == "":
-            continue
-        if isinstance(value, (dt.date, dt.datetime)):
-            value = value.isoformat()
-        if not isinstance(value, (str, int, float)):
-            raise ArticleError(f"front matter field '{key}' must be text")
-        meta[key] = str(value).strip()
-    return meta
-
-
-_MD_NOISE = [
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links → their text
-    (re.compile(r"^#{1,6}\s*", re.M), ""),  # heading marks
-    (re.compile(r"^\s*>\s?", re.M), ""),  # quote marks
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # bold
-]
-
-
-def clean_body(body: str) -> str:
-    for pattern, repl in _MD_NOISE:
-        body = pattern.sub(repl, body)
-    body = re.sub(r"[ \t]+\n", "\n", body)
-    body = re.sub(r"\n{3,}", "\n\n", body)
-    return body.strip()
-
-
 def parse_html(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise ArticleError("is empty")
     try:
-        import trafilatura
-    except ImportError:  # pragma: no cover - a declared dependency
-        raise ArticleError("needs trafilatura to read HTML") from None
-    result = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, favor_precision=True)
-    if result is None:
+        data = extract_html(raw)
+    except Exception as exc:  # trafilatura and lxml raise assorted errors on odd markup
+        log.debug("trafilatura failed", exc_info=True)
+        raise ArticleError(f"cannot be parsed as HTML ({type(exc).__name__})") from None
+    if data is None:
         raise ArticleError("has no article text that could be extracted")
-    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
     text = (data.get("text") or "").strip()
     if not text:
         raise ArticleError("has no article text that could be extracted")
@@ -197,10 +283,18 @@ def parse_html(raw: bytes) -> dict[str, Any]:
     return {**{k: str(v) for k, v in meta.items() if v}, "text": text}
 
 
-def render_markdown(meta: dict[str, Any], text: str) -> str:
-    """An article in the corpus's Markdown format (used to save fetched articles)."""
-    import yaml
-
-    front = {k: meta[k] for k in FRONT_MATTER_KEYS if meta.get(k)}
-    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000).strip()
-    return f"---\n{header}\n---\n\n{text.strip()}\n"
+__all__ = [
+    "FRONT_MATTER_KEYS",
+    "CorpusListing",
+    "CorpusOptions",
+    "CorpusScan",
+    "article_id_for",
+    "clean_body",
+    "iter_article_files",
+    "list_corpus",
+    "parse_article",
+    "read_article",
+    "render_markdown",
+    "scan_corpus",
+    "split_front_matter",
+]

@@ -2,7 +2,7 @@
 
 The feeds are listed one URL per line in ``settings.feeds.file`` (blank lines and ``#``
 comments are ignored). For each feed, the state file (``DATA_DIR/sources.json``, shared
-with :mod:`retrieval.ingest.fetch`) remembers its ETag and Last-Modified (sent back as
+with :mod:`retrieval.ingest.state`) remembers its ETag and Last-Modified (sent back as
 If-None-Match / If-Modified-Since, so an unchanged feed costs a 304), the entries already
 seen, and the entries still pending. New entries become pending; each run then fetches at
 most ``feeds_max_per_run`` pending entries (newest first) through the same path as
@@ -20,15 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import ConfigError, FetchError
-from retrieval.ingest.fetch import (
-    AddResult,
-    Collector,
-    FetchedPage,
-    Hint,
-    HttpFetcher,
-    canonical_url,
-    check_url,
-)
+from retrieval.ingest.collector import AddResult, Collector
+from retrieval.ingest.extract import Hint
+from retrieval.ingest.http import FetchedPage, HttpFetcher
+from retrieval.ingest.urls import canonical_url, check_url
 from retrieval.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,7 +106,10 @@ def entry_date(entry: Any) -> str | None:
     for key in ("published_parsed", "updated_parsed"):
         value = entry.get(key)
         if value:
-            return dt.date(value.tm_year, value.tm_mon, value.tm_mday).isoformat()
+            try:
+                return dt.date(value.tm_year, value.tm_mon, value.tm_mday).isoformat()
+            except (ValueError, TypeError, AttributeError):
+                log.warning("feed entry %s: impossible date ignored", str(entry.get("link"))[:200])
     return None
 
 

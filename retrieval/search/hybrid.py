@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import sys
 import threading
@@ -102,11 +101,9 @@ class TokenCache:
             "vocab": list(index), "ids": ids, "rows": rows,
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+            from retrieval.files import atomic_write
+
+            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), fsync=False)
         except OSError:
             log.debug("cannot write the token cache %s", self.path, exc_info=True)
 

@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from retrieval.text import fold_accents
+
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _EXTRA_STOPWORDS = {
     # question words and light verbs that say nothing about the topic
@@ -64,7 +66,7 @@ class FrenchAnalyzer:
 
 def _fold(word: str) -> str:
     """Strip accents so that 'Etats' and 'États' meet."""
-    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    return fold_accents(word, "NFD")
 
 
 ANALYZER = FrenchAnalyzer()

@@ -29,6 +29,7 @@ def env(tmp_path: Path, site: NewsSite, monkeypatch: pytest.MonkeyPatch) -> Path
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSBOT_FEEDS_FILE", str(tmp_path / "feeds.txt"))
     monkeypatch.setenv("NEWSBOT_HTTP_TIMEOUT", "1")
+    monkeypatch.setenv("NEWSBOT_HTTP_ALLOW_HOSTS", "127.0.0.1")  # the news site is on loopback
     return tmp_path
 
 

@@ -51,7 +51,8 @@ def settings(tmp_path: Path, site: NewsSite):
     feeds = tmp_path / "feeds.txt"
     feeds.write_text(f"# mes sources\n{site.url('/rss.xml')}\n\n{site.url('/atom.xml')}  # sciences\n")
     return load_settings(
-        corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data", feeds_file=feeds, http_timeout=1.0
+        corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data", feeds_file=feeds, http_timeout=1.0,
+        http_allow_hosts="127.0.0.1",  # the news site is on loopback
     )
 
 

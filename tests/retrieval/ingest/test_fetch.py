@@ -37,6 +37,7 @@ def settings(tmp_path: Path):
         http_timeout=1.0,
         http_max_bytes=1_000_000,
         feeds_file=tmp_path / "feeds.txt",
+        http_allow_hosts="127.0.0.1",  # the news site is on loopback
     )
 
 
