@@ -74,3 +74,18 @@ def test_damaged_export_is_rebuilt(tmp_path: Path, models_dir: Path) -> None:
     rebuilt = OnnxEmbeddings(SMALL_MODEL, models_dir=tmp_path, quantize=False)
     assert len(rebuilt.embed_query("x")) == 384
     assert (target / "newsbot-onnx.json").read_text(encoding="utf-8").startswith("{\n")
+
+
+def test_sentence_transformers_provider_gives_the_library_s_vectors(models_dir: Path) -> None:
+    """The provider adds prompts and normalization, nothing else: its vectors are the library's."""
+    from sentence_transformers import SentenceTransformer
+
+    from retrieval.embeddings.models import resolve_model_path
+
+    provider = SentenceTransformerEmbeddings("packaged:multilingual-e5-small", models_dir=models_dir)
+    library = SentenceTransformer(resolve_model_path("packaged:multilingual-e5-small", models_dir), device="cpu")
+    expected = library.encode(TEXTS, prompt_name="passage", normalize_embeddings=True)
+    assert np.array_equal(np.asarray(provider.embed_documents(TEXTS), dtype=np.float32), expected)
+    query = library.encode(["sommet Alaska"], prompt_name="query", normalize_embeddings=True)[0]
+    assert np.array_equal(np.asarray(provider.embed_query("sommet Alaska"), dtype=np.float32), query)
+    assert provider.dimension == 384
