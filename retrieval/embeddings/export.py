@@ -7,14 +7,17 @@
    (a transformer, then mean or CLS pooling, then optionally normalization);
 2. :func:`describe` records what the runtime needs (pooling, prompts, tokenizer settings)
    and the model's own vectors of a few texts, to check the export against;
-3. :func:`export_graph` writes the ONNX graph; the torch model is freed after it;
-4. :func:`fuse` fuses attention, GELU and layer norms (BERT-like encoders);
-5. :func:`quantize` makes the weights int8 (when asked);
-6. :func:`validate` runs the result with ONNX Runtime against the model's own vectors;
-7. :func:`publish` writes the marker (the source's fingerprint) and renames the folder into place.
+3. :func:`export_graph` writes the ONNX graph;
+4. :func:`simplify` runs ONNX Runtime's basic graph optimizations;
+5. :func:`fuse` fuses attention, GELU and layer norms (BERT-like encoders);
+6. :func:`quantize` makes the weights int8 (when asked);
+7. :func:`validate` runs the result with ONNX Runtime against the model's own vectors;
+8. :func:`publish` writes the marker (the source's fingerprint) and renames the folder into place.
 
-The torch model is gone before fusing and quantizing, and each step reads its input from
-disk, so the first build never holds two float32 copies of the weights at once.
+Steps 1-3 (they share the torch model), 4, 5 and 6 each run in a child process and talk
+through files: each one's memory is given back when it ends, so the first build's peak is
+the largest step's (about 2.6 GB for multilingual-e5-small), not their sum (6.1 GB when they
+ran in one process).
 """
 
 from __future__ import annotations
@@ -141,9 +144,26 @@ def export_graph(st: Any, path: Path) -> None:
         )
 
 
-def fuse(path: Path, out: Path, *, num_heads: int, hidden_size: int) -> Path:
-    """Step 4: attention, GELU and layer norms fused; ``path`` itself if the optimizer
-    does not know the architecture (the plain graph works)."""
+def simplify(path: Path, out: Path) -> None:
+    """Step 4: ONNX Runtime's basic graph optimizations (constant folding, redundant nodes)."""
+    try:
+        from onnxruntime.transformers.optimizer import optimize_by_onnxruntime
+
+        # what optimize_model(opt_level=1) runs before its fusions (see fuse)
+        optimize_by_onnxruntime(
+            str(path), use_gpu=False, optimized_model_path=str(out), opt_level=1,
+            disabled_optimizers=["ConstantSharing"],
+        )
+    except Exception:  # a graph ONNX Runtime cannot optimize: the plain graph works
+        log.debug("ONNX Runtime graph optimization skipped", exc_info=True)
+        shutil.copyfile(path, out)
+
+
+def fuse(path: Path, out: Path, *, num_heads: int, hidden_size: int) -> None:
+    """Step 5: attention, GELU and layer norms fused (BERT-like encoders); ``path`` copied
+    as it is if the optimizer does not know the architecture (the plain graph works)."""
+    import onnx
+
     try:
         from onnxruntime.transformers.fusion_options import FusionOptions
         from onnxruntime.transformers.optimizer import optimize_model
@@ -152,10 +172,18 @@ def fuse(path: Path, out: Path, *, num_heads: int, hidden_size: int) -> Path:
         # keep the word embeddings a plain Gather: int8 then stays int8 in memory (a fused
         # EmbedLayerNormalization would make ONNX Runtime unfold the whole table to float32)
         fusion.enable_embed_layer_norm = False
+        model = onnx.load(str(path))
+        # the fusions copy the model several times: without the word embeddings (80% of
+        # e5's weights, a table the fusions never read) the copies are small
+        table, spilled = _spill_lookup_table(model, out.with_suffix(".table"))
+        # opt_level=0: ONNX Runtime's basic optimizations ran in simplify, in its own process
         optimized = optimize_model(
-            str(path), model_type="bert", num_heads=num_heads, hidden_size=hidden_size,
-            opt_level=1, optimization_options=fusion,
+            model, model_type="bert", num_heads=num_heads, hidden_size=hidden_size,
+            opt_level=0, optimization_options=fusion,
         )
+        del model
+        if table is not None:
+            _restore_lookup_table(optimized.model, table, spilled)
         # onnxruntime's quantizer asks for its "pre-processing" (shape inference and graph
         # optimization) when a model lacks this mark: the optimizer has just done the latter,
         # and quantize_dynamic runs the former itself
@@ -163,12 +191,32 @@ def fuse(path: Path, out: Path, *, num_heads: int, hidden_size: int) -> Path:
         optimized.save_model_to_file(str(out))
     except Exception:
         log.debug("ONNX graph optimization skipped", exc_info=True)
-        return path
-    return out
+        shutil.copyfile(path, out)
+
+
+def _spill_lookup_table(model: Any, spill: Path) -> tuple[str | None, Path]:
+    """Move the largest initializer read only by Gather nodes (the word embeddings) to ``spill``."""
+    readers: dict[str, set[str]] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            readers.setdefault(name, set()).add(node.op_type)
+    tables = [t for t in model.graph.initializer if readers.get(t.name) == {"Gather"} and t.raw_data]
+    if not tables:
+        return None, spill
+    table = max(tables, key=lambda t: len(t.raw_data))
+    spill.write_bytes(table.raw_data)
+    table.ClearField("raw_data")
+    return table.name, spill
+
+
+def _restore_lookup_table(model: Any, name: str, spill: Path) -> None:
+    table = next(t for t in model.graph.initializer if t.name == name)  # StopIteration: not fused
+    table.raw_data = spill.read_bytes()
+    spill.unlink()
 
 
 def quantize(path: Path, out: Path) -> None:
-    """Step 5: int8 weights, per channel (activations quantized at run time)."""
+    """Step 6: int8 weights, per channel (activations quantized at run time)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -179,7 +227,7 @@ def quantize(path: Path, out: Path) -> None:
 
 
 def validate(folder: Path, info: dict[str, Any], reference: Any, *, name: str, quantized: bool) -> float:
-    """Step 6: the worst cosine between the export's vectors and the model's own."""
+    """Step 7: the worst cosine between the export's vectors and the model's own."""
     import numpy as np
 
     from retrieval.embeddings.onnx import OnnxModel
@@ -195,7 +243,7 @@ def validate(folder: Path, info: dict[str, Any], reference: Any, *, name: str, q
 
 
 def publish(folder: Path, target: Path, marker: dict[str, Any]) -> None:
-    """Step 7: the marker written last, then the folder renamed into place."""
+    """Step 8: the marker written last, then the folder renamed into place."""
     (folder / ONNX_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     if target.exists():
         shutil.rmtree(target, ignore_errors=True)
@@ -226,9 +274,7 @@ def _read_described(folder: Path) -> Described:
 
 
 def _in_child(step: str, **args: str) -> None:
-    """Run one heavy step in a fresh interpreter: its memory is all given back when it ends,
-    so the build's peak is the largest step's, not their sum (nothing here needs the caller's
-    memory, the steps talk through files)."""
+    """Run one heavy step in a fresh interpreter (see the module's docstring)."""
     import subprocess
     import sys
 
@@ -250,21 +296,22 @@ def _in_child(step: str, **args: str) -> None:
 
 
 def export_onnx(source: ModelSource, target: Path, *, quantize_weights: bool) -> Path:
-    """Export ``source`` to ONNX into ``target`` (steps 1 to 7); the caller holds the build lock."""
+    """Export ``source`` to ONNX into ``target`` (steps 1 to 8); the caller holds the build lock."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     tmp.chmod(0o755)
     try:
         _in_child("torch", name=source.name, load_from=source.load_from, folder=str(tmp))
         described = _read_described(tmp)
+        _in_child("simplify", folder=str(tmp))
+        (tmp / "raw.onnx").unlink()
         _in_child("fuse", folder=str(tmp), num_heads=str(described.num_heads), hidden_size=str(described.hidden_size))
-        graph = tmp / "optimized.onnx" if (tmp / "optimized.onnx").exists() else tmp / "raw.onnx"
-        final = tmp / "model.onnx"
+        (tmp / "simplified.onnx").unlink()
         if quantize_weights:
-            _in_child("quantize", folder=str(tmp), graph=graph.name)
+            _in_child("quantize", folder=str(tmp))
         else:
-            graph.rename(final)
-        for leftover in ("raw.onnx", "optimized.onnx", "described.json"):
+            (tmp / "optimized.onnx").rename(tmp / "model.onnx")
+        for leftover in ("optimized.onnx", "described.json"):
             (tmp / leftover).unlink(missing_ok=True)
         info = {**described.info, "quantized": quantize_weights}
         worst = validate(tmp, info, described.reference, name=source.name, quantized=quantize_weights)
@@ -280,11 +327,13 @@ def _main(step: str, args: dict[str, str]) -> None:
     folder = Path(args["folder"])
     if step == "torch":
         _torch_step(ModelSource(args["name"], args["load_from"], None), folder)
+    elif step == "simplify":
+        simplify(folder / "raw.onnx", folder / "simplified.onnx")
     elif step == "fuse":
-        fuse(folder / "raw.onnx", folder / "optimized.onnx",
+        fuse(folder / "simplified.onnx", folder / "optimized.onnx",
              num_heads=int(args["num_heads"]), hidden_size=int(args["hidden_size"]))
     elif step == "quantize":
-        quantize(folder / args["graph"], folder / "model.onnx")
+        quantize(folder / "optimized.onnx", folder / "model.onnx")
     else:
         raise SystemExit(f"unknown step {step!r}")
 
