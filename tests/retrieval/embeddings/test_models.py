@@ -89,3 +89,17 @@ def test_sentence_transformers_provider_gives_the_library_s_vectors(models_dir: 
     query = library.encode(["sommet Alaska"], prompt_name="query", normalize_embeddings=True)[0]
     assert np.array_equal(np.asarray(provider.embed_query("sommet Alaska"), dtype=np.float32), query)
     assert provider.dimension == 384
+
+
+def test_a_first_build_says_so_in_one_line_and_nothing_else(tmp_path: Path) -> None:
+    """The export's libraries stay quiet: no `Loading weights` bar, no quantizer advice."""
+    code = (
+        "import logging, sys\nfrom pathlib import Path\nlogging.basicConfig(level=logging.WARNING)\n"
+        "from retrieval.embeddings.models import OnnxEmbeddings, SentenceTransformerEmbeddings\n"
+        f"OnnxEmbeddings({SMALL_MODEL!r}, models_dir=Path(sys.argv[1])).embed_query('x')\n"
+        f"SentenceTransformerEmbeddings({SMALL_MODEL!r}, models_dir=Path(sys.argv[1])).embed_query('x')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and "building the embedding model" in lines[0], out.stderr
+    assert (onnx_dir(SMALL_MODEL, tmp_path, True) / "newsbot-onnx.json").exists()
