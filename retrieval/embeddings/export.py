@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.embeddings.noise import quiet_transformers
-from retrieval.embeddings.sources import ModelSource, fingerprint
+from retrieval.embeddings.sources import ModelSource, after_download, fingerprint
 from retrieval.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -315,7 +315,7 @@ def export_onnx(source: ModelSource, target: Path, *, quantize_weights: bool) ->
             (tmp / leftover).unlink(missing_ok=True)
         info = {**described.info, "quantized": quantize_weights}
         worst = validate(tmp, info, described.reference, name=source.name, quantized=quantize_weights)
-        publish(tmp, target, {"format": ONNX_FORMAT, **fingerprint(source), **info})
+        publish(tmp, target, {"format": ONNX_FORMAT, **fingerprint(after_download(source)), **info})
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

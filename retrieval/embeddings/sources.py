@@ -108,6 +108,13 @@ def resolve_model_path(name: str, models_dir: Path) -> str:
     return ensure_built(name, models_dir).load_from
 
 
+def after_download(source: ModelSource) -> ModelSource:
+    """``source`` once sentence-transformers has loaded it: a hub model is in the hub cache now."""
+    if source.folder is not None:
+        return source
+    return ModelSource(source.name, source.load_from, _hub_snapshot(source.name), source.built)
+
+
 def _hub_snapshot(name: str) -> Path | None:
     """The hub cache's folder of ``name`` if it is there (nothing is downloaded)."""
     try:
@@ -165,8 +172,8 @@ def _same_legacy_stamp(recorded: dict[str, Any], source: ModelSource) -> bool:
     written = recorded.get("source")
     if not isinstance(written, str):
         return False
-    if source.folder is None:
-        return written == source.key
+    if source.folder is None or (written == source.name and "size" not in recorded):
+        return written == source.name  # a hub model, recorded by its name
     weights = source.weights
     if weights is None or Path(written).resolve() != source.folder:
         return False

@@ -146,3 +146,32 @@ def test_two_processes_build_once(tmp_path: Path) -> None:
     assert first.wait() == 0 and second.returncode == 0, second.stderr
     assert (tmp_path / "builds.log").read_text() == "1\n"  # the second waited, then used it
     assert "another newsbot process is building" in second.stderr
+
+
+def put_in_hub_cache(cache: Path, repo: str) -> Path:
+    """A model as huggingface_hub caches it: refs/main names the snapshot holding the files."""
+    root = cache / f"models--{repo.replace('/', '--')}"
+    snapshot = root / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (root / "refs").mkdir()
+    (root / "refs" / "main").write_text("abc123", encoding="utf-8")
+    (snapshot / "modules.json").write_text("[]", encoding="utf-8")
+    (snapshot / "model.safetensors").write_bytes(b"hub weights")
+    return snapshot
+
+
+def test_a_hub_model_is_keyed_by_its_cached_snapshot(tmp_path: Path, monkeypatch, fake_export) -> None:
+    from huggingface_hub import constants
+
+    from retrieval.embeddings.sources import after_download
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    before = locate("someone/some-model", tmp_path / "models")
+    assert before.folder is None and before.load_from == "someone/some-model"  # sentence-transformers downloads it
+    snapshot = put_in_hub_cache(tmp_path / "hub", "someone/some-model")
+    assert after_download(before).folder == snapshot.resolve()
+    for _ in range(2):
+        OnnxEmbeddings("someone/some-model", models_dir=tmp_path / "models").embed_query("x")
+    assert len(fake_export) == 1
+    marker = json.loads((fake_export[0] / export.ONNX_MARKER).read_text(encoding="utf-8"))
+    assert marker["source"] == str(snapshot.resolve()) and marker["sha256"]
