@@ -20,6 +20,13 @@ PACKAGED_E5 = "packaged:multilingual-e5-small"
 PACKAGED_MINILM = "packaged:all-minilm-l6-v2"
 
 
+def default_models_dir() -> Path:
+    """Built models' default home: the user's cache, shared by every folder and checkout."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("newsbot", appauthor=False)) / "models"
+
+
 class Section(BaseModel):
     """A group of settings; its fields are read from ``NEWSBOT_<SECTION>_<FIELD>``."""
 
@@ -133,7 +140,11 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(Path(".newsbot"), description="Where newsbot keeps its own files.")
     index_dir: Path | None = Field(None, description="Embedded Chroma index folder (default: DATA_DIR/index).")
-    model_dir: Path | None = Field(None, description="Where packaged models are built (default: DATA_DIR/models).")
+    model_dir: Path | None = Field(
+        None,
+        description="Where models are built, once per machine (default: the user's cache, "
+        "~/.cache/newsbot/models on Linux).",
+    )
     collection: str = Field("newsbot", min_length=3, max_length=60, description="Chroma collection name.")
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)  # type: ignore[arg-type]
 
@@ -187,7 +198,7 @@ class Settings(BaseSettings):
 
     @property
     def models_path(self) -> Path:
-        return self.model_dir or self.data_dir / "models"
+        return self.model_dir or default_models_dir()
 
     @property
     def server_mode(self) -> bool:

@@ -11,6 +11,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
+# built models: where the developer keeps them (read before the environment is cleared)
+_MODEL_DIR = os.environ.get("NEWSBOT_MODEL_DIR")
 # settings come from the tests, never from a developer's .env or environment
 for _name in list(os.environ):
     if _name.startswith("NEWSBOT_") or _name == "DISCORD_TOKEN":
@@ -30,8 +32,13 @@ def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
-    """Packaged models are built once per machine, in the repo's (git-ignored) cache."""
-    path = REPO / ".newsbot" / "models"
+    """Built models are shared with newsbot's own runs, so they are built once per machine:
+    NEWSBOT_MODEL_DIR if set, else the checkout's .newsbot/models if it has one, else the
+    per-user cache `newsbot` itself uses (where `make chat` built them)."""
+    from retrieval.settings import default_models_dir
+
+    local = REPO / ".newsbot" / "models"
+    path = Path(_MODEL_DIR) if _MODEL_DIR else local if local.is_dir() else default_models_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

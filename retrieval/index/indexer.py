@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from retrieval.embeddings.base import BaseEmbeddings
 from retrieval.index.chunking import chunk_article
 from retrieval.index.store import IndexStore
 from retrieval.ingest.corpus import CorpusOptions, scan_corpus
@@ -92,6 +93,8 @@ class Indexer:
         replaced = set(plan.report.updated)
         total = sum(len(chunks) for _, chunks in chunked)
         done = 0
+        if total and isinstance(self.store.embeddings, BaseEmbeddings):
+            self.store.embeddings.load()  # a model built on first use says so before the bar starts
         if progress:
             progress(0, total)
         batch: list[tuple[Article, list[Chunk]]] = []

@@ -74,3 +74,32 @@ def test_damaged_export_is_rebuilt(tmp_path: Path, models_dir: Path) -> None:
     rebuilt = OnnxEmbeddings(SMALL_MODEL, models_dir=tmp_path, quantize=False)
     assert len(rebuilt.embed_query("x")) == 384
     assert (target / "newsbot-onnx.json").read_text(encoding="utf-8").startswith("{\n")
+
+
+def test_sentence_transformers_provider_gives_the_library_s_vectors(models_dir: Path) -> None:
+    """The provider adds prompts and normalization, nothing else: its vectors are the library's."""
+    from sentence_transformers import SentenceTransformer
+
+    from retrieval.embeddings.models import resolve_model_path
+
+    provider = SentenceTransformerEmbeddings("packaged:multilingual-e5-small", models_dir=models_dir)
+    library = SentenceTransformer(resolve_model_path("packaged:multilingual-e5-small", models_dir), device="cpu")
+    expected = library.encode(TEXTS, prompt_name="passage", normalize_embeddings=True)
+    assert np.array_equal(np.asarray(provider.embed_documents(TEXTS), dtype=np.float32), expected)
+    query = library.encode(["sommet Alaska"], prompt_name="query", normalize_embeddings=True)[0]
+    assert np.array_equal(np.asarray(provider.embed_query("sommet Alaska"), dtype=np.float32), query)
+    assert provider.dimension == 384
+
+
+def test_a_first_build_says_so_in_one_line_and_nothing_else(tmp_path: Path) -> None:
+    """The export's libraries stay quiet: no `Loading weights` bar, no quantizer advice."""
+    code = (
+        "import logging, sys\nfrom pathlib import Path\nlogging.basicConfig(level=logging.WARNING)\n"
+        "from retrieval.embeddings.models import OnnxEmbeddings, SentenceTransformerEmbeddings\n"
+        f"OnnxEmbeddings({SMALL_MODEL!r}, models_dir=Path(sys.argv[1])).embed_query('x')\n"
+        f"SentenceTransformerEmbeddings({SMALL_MODEL!r}, models_dir=Path(sys.argv[1])).embed_query('x')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and "building the embedding model" in lines[0], out.stderr
+    assert (onnx_dir(SMALL_MODEL, tmp_path, True) / "newsbot-onnx.json").exists()
