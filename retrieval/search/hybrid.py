@@ -26,7 +26,7 @@ from retrieval.index.indexer import passage_text
 from retrieval.index.store import IndexStore
 from retrieval.search.lexical import FrenchAnalyzer, LexicalIndex
 from retrieval.settings import Settings
-from retrieval.types import Passage
+from retrieval.types import Passage, QueryScope
 
 log = logging.getLogger(__name__)
 TOKEN_CACHE_FORMAT = 1
@@ -226,12 +226,16 @@ class HybridRetriever(BaseRetriever):
                     self._snapshot = snap
         return snap
 
+    view = snapshot  # one view per question, passed through the chain
+
     def token_cache(self) -> TokenCache:
         folder = self.settings.data_dir / "cache"
         return TokenCache(folder / f"bm25-tokens-{self.settings.collection}.pkl")
 
-    def passages(self, query: str) -> tuple[list[Passage], Snapshot]:
-        snap = self.snapshot()
+    def passages(
+        self, query: str, *, view: Snapshot | None = None, scope: QueryScope | None = None
+    ) -> tuple[list[Passage], Snapshot]:
+        snap = view if view is not None else self.snapshot()
         if not snap.ids:
             return [], snap
         fetch_k = self.settings.candidates
@@ -242,8 +246,8 @@ class HybridRetriever(BaseRetriever):
         if not self.settings.hybrid:
             fused = {cid: s for cid, s in dense}
         else:
-            bm25 = snap.lexical.scores(query)
-            lexical = [snap.ids[i] for i, _ in snap.lexical.search(query, fetch_k)]
+            bm25, top = snap.lexical.scored(query, fetch_k)  # scored once
+            lexical = [snap.ids[i] for i, _ in top]
             lexical_ranks = {cid: rank for rank, cid in enumerate(lexical)}
             if self.settings.fusion == "rrf":
                 fused = rrf([[cid for cid, _ in dense], lexical], self.settings.rrf_k)
@@ -286,7 +290,3 @@ class HybridRetriever(BaseRetriever):
 def passage_to_document(passage: Passage) -> Document:
     meta = {k: v for k, v in passage.__dict__.items() if k != "text"}
     return Document(page_content=passage.text, metadata=meta, id=passage.chunk_id)
-
-
-def document_to_passage(document: Document) -> Passage:
-    return Passage(text=document.page_content, **document.metadata)

@@ -93,27 +93,23 @@ class LexicalIndex:
     def idf(self, token: str) -> float:
         return math.log(1 + (self.size + 1) / (self.df.get(token, 0) + 0.5))
 
-    def scores(self, query: str) -> Any:
-        """BM25 scores of every document for ``query`` (a numpy array; zeros when nothing matches)."""
+    def scored(self, query: str, k: int) -> tuple[Any, list[tuple[int, float]]]:
+        """BM25 scores of every document for ``query`` (a numpy array) and the best ``k``
+        (document index, score) with a positive score, from one scoring pass."""
         import numpy as np
 
         tokens = [t for t in self.analyzer.tokens(query) if t in self.df]
         if not tokens or not self.size:
-            return np.zeros(self.size, dtype=np.float32)
-        return self._bm25.get_scores(tokens)
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(document index, BM25 score) of the best ``k`` documents with a positive score."""
-        tokens = [t for t in self.analyzer.tokens(query) if t in self.df]
-        if not tokens or not self.size:
-            return []
-        import numpy as np
-
+            return np.zeros(self.size, dtype=np.float32), []
         scores = self._bm25.get_scores(tokens)
         k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted(((int(i), float(scores[i])) for i in top), key=lambda x: -x[1])
-        return [(i, s) for i, s in ranked if s > 0]
+        return scores, [(i, s) for i, s in ranked if s > 0]
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(document index, BM25 score) of the best ``k`` documents with a positive score."""
+        return self.scored(query, k)[1]
 
     def coverage(self, query: str, text: str) -> float:
         """IDF-weighted share of the query's terms present in ``text`` (0..1)."""
