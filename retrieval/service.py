@@ -56,6 +56,7 @@ def make_sources(passages: Sequence[Passage], cited: set[int]) -> list[Source]:
             text=p.text,
             score=p.score,
             cited=n in cited,
+            date_kind=p.date_kind,
         )
         for n, p in enumerate(passages, start=1)
     ]
@@ -103,7 +104,7 @@ class AnsweringService:
             standalone = self.generator.condense(inputs["question"], history)
         if not standalone:
             standalone = condense(
-                inputs["question"], history, inputs["view"].lexical, self.settings.history_turns
+                inputs["question"], history, inputs["view"], self.settings.history_turns
             )
         return {**inputs, "standalone": standalone}
 
@@ -115,7 +116,7 @@ class AnsweringService:
         question: str = inputs["question"]
         query: str = inputs["standalone"]
         passages: list[Passage] = inputs["passages"]
-        composed = self.answerer.answer(question, query, passages, inputs["view"].lexical)
+        composed = self.answerer.answer(question, query, passages, inputs["view"])
         answer = Answer(
             question=question,
             answer=composed.text,
@@ -158,13 +159,12 @@ class AnsweringService:
         return {"question": text, "history": turns, "on_token": on_token, "scope": scope or QueryScope()}
 
     def reindex(
-        self, *, rebuild: bool = False, progress: Callable[[int, int], None] | None = None
+        self, *, full_check: bool = False, progress: Callable[[int, int], None] | None = None
     ) -> ReindexReport:
+        """Bring the index in step with the corpus folder. ``full_check``: hash every file, even
+        those whose size and modification time are unchanged."""
         with self._write_lock, self._process_lock():
-            if rebuild:
-                self.store.drop()
-                self.store.open(create=True)
-            return Indexer(self.store, self.settings).reindex(progress=progress)
+            return Indexer(self.store, self.settings).reindex(progress=progress, full_check=full_check)
 
     def _process_lock(self) -> Any:
         """One process writes an embedded index at a time (a Chroma server serialises writes itself)."""
@@ -174,6 +174,16 @@ class AnsweringService:
             self.settings.index_path.parent / f".{self.settings.index_path.name}.write-lock",
             waiting="another newsbot process is writing the index: waiting for it to finish…",
         )
+
+    def refresh(self, *, full: bool = False) -> int:
+        """Bring this process's lexical index in step with the committed articles (incremental).
+
+        Cheap when nothing changed (one generation read). Needed with a Chroma server written
+        from another machine; in embedded mode the reindex writes the shared lexicon itself.
+        A bot calls it in the background (``await asyncio.to_thread(service.refresh)`` on a
+        timer), never inside a user's question. Returns the articles brought in step.
+        """
+        return self.store.sync_lexicon(full=full)
 
     def latest(self, n: int = 5) -> list[ArticleInfo]:
         return self.store.latest(n)
@@ -217,6 +227,7 @@ def open_service(
         wipe_local_index(settings)
         client = make_client(settings, create=True)
         store = IndexStore(client, embeddings, settings).open(create=True)
+    store.sync_lexicon()  # no-op when in step; builds it once for an index from before the lexicon
     return AnsweringService(settings, store, generator=generator)
 
 

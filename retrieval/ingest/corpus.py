@@ -18,7 +18,7 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 class CorpusScan:
     articles: list[Article] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unchanged: dict[str, str] = field(default_factory=dict)  # article id -> hash, files not read (``known``)
+    paths: dict[str, Path] = field(default_factory=dict)  # article id -> its file
 
 
 def article_id_for(path: Path, root: Path) -> str:
@@ -54,8 +56,14 @@ def iter_article_files(root: Path) -> Iterator[Path]:
             yield path
 
 
-def scan_corpus(root: Path, *, salt: str = "", max_bytes: int = DEFAULT_MAX_BYTES) -> CorpusScan:
-    """Read every article under ``root``. ``salt`` enters each article's hash (chunking settings)."""
+def scan_corpus(
+    root: Path, *, salt: str = "", max_bytes: int = DEFAULT_MAX_BYTES,
+    known: Callable[[Path, str], str | None] | None = None,
+) -> CorpusScan:
+    """Read every article under ``root``. ``salt`` enters each article's hash (chunking settings).
+
+    ``known(path, article_id)`` may return the hash of a file known unchanged: it is then not read.
+    """
     scan = CorpusScan()
     if not root.is_dir():
         raise ArticleError(f"corpus folder {root} does not exist")
@@ -66,6 +74,12 @@ def scan_corpus(root: Path, *, salt: str = "", max_bytes: int = DEFAULT_MAX_BYTE
             reason = f"same article id as {seen[article_id].name}"
             scan.skipped.append((path.relative_to(root).as_posix(), reason))
             log.warning("skipped %s: %s", path, reason)
+            continue
+        scan.paths[article_id] = path
+        same = known(path, article_id) if known is not None else None
+        if same is not None:
+            seen[article_id] = path
+            scan.unchanged[article_id] = same
             continue
         try:
             article = read_article(path, article_id, salt=salt, max_bytes=max_bytes)
