@@ -1,4 +1,5 @@
-"""Advisory file locks between newsbot processes (one writer at a time)."""
+"""Advisory file locks between newsbot processes (one writer at a time), through ``filelock``
+(cross-platform: fcntl on POSIX, msvcrt on Windows)."""
 
 from __future__ import annotations
 
@@ -11,22 +12,20 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, *, waiting: str | None = None) -> Iterator[None]:
-    """Hold an exclusive lock on ``path``; if another process holds it, log ``waiting`` and wait."""
+def file_lock(path: Path, *, waiting: str | None = None, timeout: float = -1) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``; if another process holds it, log ``waiting`` and wait
+    (at most ``timeout`` seconds; -1: as long as it takes, then ``filelock.Timeout``)."""
+    from filelock import FileLock, Timeout
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on POSIX
+        lock.acquire(timeout=0)
+    except Timeout:
+        if waiting:
+            log.warning("%s", waiting)
+        lock.acquire(timeout=timeout)
+    try:
         yield
-        return
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if waiting:
-                log.warning("%s", waiting)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        lock.release()

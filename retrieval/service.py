@@ -13,7 +13,6 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 from typing import Any
 
 from retrieval.answer.extractive import ExtractiveAnswerer, condense
@@ -22,7 +21,7 @@ from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, Store
 from retrieval.index.indexer import Indexer
 from retrieval.index.store import IndexStore, make_client, wipe_local_index
 from retrieval.locks import file_lock
-from retrieval.search.hybrid import HybridRetriever, document_to_passage
+from retrieval.search.hybrid import HybridRetriever
 from retrieval.settings import Settings
 from retrieval.types import Answer, ArticleInfo, Passage, QueryScope, ReindexReport, Source, Turn
 
@@ -57,6 +56,7 @@ def make_sources(passages: Sequence[Passage], cited: set[int]) -> list[Source]:
             text=p.text,
             score=p.score,
             cited=n in cited,
+            date_kind=p.date_kind,
         )
         for n, p in enumerate(passages, start=1)
     ]
@@ -80,30 +80,43 @@ class AnsweringService:
         self.chain = self._build_chain()
 
     # -- the chain -----------------------------------------------------------------------
+    # One question = one pass down a plain sequence of steps, each taking and returning the
+    # same dict: open one index view (read once, shared by every step), condense, retrieve,
+    # compose. RunnableLambda steps run in the caller's thread (RunnablePassthrough.assign
+    # would start a thread pool per question).
     def _build_chain(self) -> Any:
-        from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+        from langchain_core.runnables import RunnableLambda
 
         return (
-            RunnablePassthrough.assign(standalone=RunnableLambda(self._condense))
-            | RunnablePassthrough.assign(documents=itemgetter("standalone") | self.retriever)
-            | RunnableLambda(self._compose)
+            RunnableLambda(self._open_view, name="view")
+            | RunnableLambda(self._condense, name="condense")
+            | RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableLambda(self._compose, name="compose")
         )
 
-    def _condense(self, inputs: dict[str, Any]) -> str:
+    def _open_view(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {**inputs, "view": self.retriever.view()}
+
+    def _condense(self, inputs: dict[str, Any]) -> dict[str, Any]:
         history: list[Turn] = inputs["history"]
+        standalone: str | None = None
         if self.generator is not None and history:
-            rewritten: str | None = self.generator.condense(inputs["question"], history)
-            if rewritten:
-                return rewritten
-        snap = self.retriever.snapshot()
-        return condense(inputs["question"], history, snap.lexical, self.settings.history_turns)
+            standalone = self.generator.condense(inputs["question"], history)
+        if not standalone:
+            standalone = condense(
+                inputs["question"], history, inputs["view"], self.settings.history_turns
+            )
+        return {**inputs, "standalone": standalone}
+
+    def _retrieve(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        passages, _ = self.retriever.passages(inputs["standalone"], view=inputs["view"], scope=inputs.get("scope"))
+        return {**inputs, "passages": passages}
 
     def _compose(self, inputs: dict[str, Any]) -> Answer:
         question: str = inputs["question"]
         query: str = inputs["standalone"]
-        passages = [document_to_passage(d) for d in inputs["documents"]]
-        lexical = self.retriever.snapshot().lexical
-        composed = self.answerer.answer(question, query, passages, lexical)
+        passages: list[Passage] = inputs["passages"]
+        composed = self.answerer.answer(question, query, passages, inputs["view"])
         answer = Answer(
             question=question,
             answer=composed.text,
@@ -127,19 +140,31 @@ class AnsweringService:
         """Answer ``question`` (a follow-up of ``history``), restricted to ``scope`` when given."""
         text = clean_question(question, self.settings.max_question_chars)
         turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []
-        answer: Answer = self.chain.invoke(
-            {"question": text, "history": turns, "on_token": on_token, "scope": scope or QueryScope()}
-        )
+        answer: Answer = self.chain.invoke(self._inputs(text, turns, on_token, scope))
         return answer
 
+    def answer_directly(
+        self, question: str, history: Sequence[Turn] = (), *, scope: QueryScope | None = None
+    ) -> Answer:
+        """The chain's steps called one after the other, without LangChain (to measure its cost)."""
+        text = clean_question(question, self.settings.max_question_chars)
+        turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []
+        inputs = self._inputs(text, turns, None, scope)
+        return self._compose(self._retrieve(self._condense(self._open_view(inputs))))
+
+    @staticmethod
+    def _inputs(
+        text: str, turns: list[Turn], on_token: Callable[[str], None] | None, scope: QueryScope | None
+    ) -> dict[str, Any]:
+        return {"question": text, "history": turns, "on_token": on_token, "scope": scope or QueryScope()}
+
     def reindex(
-        self, *, rebuild: bool = False, progress: Callable[[int, int], None] | None = None
+        self, *, full_check: bool = False, progress: Callable[[int, int], None] | None = None
     ) -> ReindexReport:
+        """Bring the index in step with the corpus folder. ``full_check``: hash every file, even
+        those whose size and modification time are unchanged."""
         with self._write_lock, self._process_lock():
-            if rebuild:
-                self.store.drop()
-                self.store.open(create=True)
-            return Indexer(self.store, self.settings).reindex(progress=progress)
+            return Indexer(self.store, self.settings).reindex(progress=progress, full_check=full_check)
 
     def _process_lock(self) -> Any:
         """One process writes an embedded index at a time (a Chroma server serialises writes itself)."""
@@ -150,12 +175,22 @@ class AnsweringService:
             waiting="another newsbot process is writing the index: waiting for it to finish…",
         )
 
+    def refresh(self, *, full: bool = False) -> int:
+        """Bring this process's lexical index in step with the committed articles (incremental).
+
+        Cheap when nothing changed (one generation read). Needed with a Chroma server written
+        from another machine; in embedded mode the reindex writes the shared lexicon itself.
+        A bot calls it in the background (``await asyncio.to_thread(service.refresh)`` on a
+        timer), never inside a user's question. Returns the articles brought in step.
+        """
+        return self.store.sync_lexicon(full=full)
+
     def latest(self, n: int = 5) -> list[ArticleInfo]:
         return self.store.latest(n)
 
     def warm_up(self) -> None:
-        """Load the model and the retrieval snapshot now, so the first question is not slow."""
-        self.retriever.snapshot()
+        """Load the model and the retrieval view now, so the first question is not slow."""
+        self.retriever.view()
         self.store.embeddings.embed_query("warm up")
 
 
@@ -192,6 +227,7 @@ def open_service(
         wipe_local_index(settings)
         client = make_client(settings, create=True)
         store = IndexStore(client, embeddings, settings).open(create=True)
+    store.sync_lexicon()  # no-op when in step; builds it once for an index from before the lexicon
     return AnsweringService(settings, store, generator=generator)
 
 

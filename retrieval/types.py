@@ -34,9 +34,14 @@ class Chunk:
     start: int
     end: int
     content_hash: str
-    date: str | None = None
+    date: str | None = None  # the article's date, or the day newsbot first saw it (see date_kind)
     url: str | None = None
     source: str | None = None
+    date_kind: str | None = None  # "published" (the article's own date) or "seen"
+    seen: str | None = None  # the day newsbot first indexed the article
+    day: int | None = None  # ``date`` as YYYYMMDD, for date filters
+    outlet: str | None = None  # ``source`` folded, for outlet filters
+    host: str | None = None  # the URL's host folded, for outlet filters
 
     def metadata(self) -> dict[str, Any]:
         """Chroma metadata (no None values: Chroma refuses them)."""
@@ -61,6 +66,7 @@ class Passage:
     dense_score: float | None = None
     lexical_rank: int | None = None
     source: str | None = None
+    date_kind: str | None = None  # "published" or "seen" (no date of its own: when newsbot first saw it)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class Source:
     text: str
     score: float
     cited: bool
+    date_kind: str | None = None  # "published" or "seen"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

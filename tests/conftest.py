@@ -122,7 +122,8 @@ def cli_env(data_dir: Path, corpus: Path, models_dir: Path, **extra: str) -> dic
 
 def write_uncommitted_article(service, corpus: Path) -> None:
     """Write the chunks of an article "secret" (about "zanzibarien") without committing it,
-    as a reindex killed between the chunk upsert and the manifest record would leave them."""
+    as a reindex killed between staging (vectors and lexical entries) and the manifest record would
+    leave them."""
     from retrieval.index.chunking import chunk_article
     from retrieval.index.indexer import chunk_salt, embedding_text
     from retrieval.ingest.corpus import read_article
@@ -131,9 +132,6 @@ def write_uncommitted_article(service, corpus: Path) -> None:
     article = read_article(path, "secret", salt=chunk_salt(service.settings))
     chunks = chunk_article(article, service.settings.chunk.size, service.settings.chunk.overlap)
     texts = [embedding_text(c) for c in chunks]
-    service.store.vectorstore._collection.upsert(
-        ids=[c.id for c in chunks],
-        documents=texts,
-        embeddings=service.store.embeddings.embed_documents(texts),
-        metadatas=[c.metadata() for c in chunks],
-    )
+    items = [(chunks, texts, service.store.embeddings.embed_documents(texts))]
+    service.store.stage_vectors(items)  # the commit's first two phases, never its switch
+    service.store.stage_lexical(items)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p = sub.add_parser("reindex", help="index new, changed and removed articles of the corpus")
     p.add_argument("--rebuild", action="store_true", help="start the index over")
+    p.add_argument("--full-check", action="store_true",
+                   help="hash every article file, even those whose size and time are unchanged")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.add_argument("--watch", action="store_true", help="keep watching the corpus folder and reindex on change")
     p.set_defaults(handler=cmd_reindex)
@@ -55,10 +57,10 @@ def progress_bar(enabled: bool) -> tuple[Any, Any]:
     return update, close
 
 
-def run_reindex(service: Any, *, rebuild: bool, show_progress: bool) -> Any:
+def run_reindex(service: Any, *, show_progress: bool, full_check: bool = False) -> Any:
     update, close = progress_bar(show_progress)
     try:
-        return service.reindex(rebuild=rebuild, progress=update)
+        return service.reindex(full_check=full_check, progress=update)
     finally:
         close()
 
@@ -67,7 +69,7 @@ def cmd_reindex(args: argparse.Namespace, settings: AppSettings) -> int:
     from retrieval.service import open_service
 
     service = open_service(settings, create=True, rebuild=args.rebuild)
-    report = run_reindex(service, rebuild=False, show_progress=not args.json)
+    report = run_reindex(service, show_progress=not args.json, full_check=args.full_check)
     if args.json:
         emit_json(report.to_dict())
     else:
@@ -121,6 +123,6 @@ def cmd_chat(args: argparse.Namespace, settings: AppSettings) -> int:
     except IndexMissing:
         print("No index yet: indexing the corpus first…", file=sys.stderr)
         service = open_service(settings, create=True)
-        report = run_reindex(service, rebuild=False, show_progress=True)
+        report = run_reindex(service, show_progress=True)
         print(report.summary(), file=sys.stderr)
     return Repl(service, settings).run()

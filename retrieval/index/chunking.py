@@ -166,7 +166,12 @@ def chunk_spans(text: str, size: int, overlap: int) -> list[Span]:
     return chunks
 
 
-def chunk_article(article: Article, size: int, overlap: int) -> list[Chunk]:
+def chunk_article(article: Article, size: int, overlap: int, *, seen: str | None = None) -> list[Chunk]:
+    """The article's chunks. ``seen``: the day newsbot first saw it, its date when it has none."""
+    from retrieval.index.scope import day_number, outlet_key, url_host
+
+    date = article.date or seen
+    date_kind = None if date is None else ("published" if article.date else "seen")
     chunks = []
     for position, span in enumerate(chunk_spans(article.text, size, overlap)):
         body = article.text[span.start:span.end]
@@ -181,9 +186,14 @@ def chunk_article(article: Article, size: int, overlap: int) -> list[Chunk]:
                 start=span.start,
                 end=span.end,
                 content_hash=hashlib.sha256(body.encode()).hexdigest()[:16],
-                date=article.date,
+                date=date,
                 url=article.url,
                 source=article.source,
+                date_kind=date_kind,
+                seen=seen,
+                day=day_number(date),
+                outlet=outlet_key(article.source),
+                host=url_host(article.url),
             )
         )
     return chunks

@@ -7,26 +7,25 @@ deleted; everything else is left alone. Articles are embedded in batches across 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from retrieval.embeddings.base import BaseEmbeddings
 from retrieval.index.chunking import chunk_article
-from retrieval.index.store import IndexStore
-from retrieval.ingest.corpus import CorpusOptions, scan_corpus
+from retrieval.index.store import IndexStore, ManifestEntry
+from retrieval.ingest.corpus import CorpusOptions, CorpusScan, scan_corpus
 from retrieval.settings import Settings
 from retrieval.types import Article, Chunk, ReindexReport
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int], None]
-
-
 def chunk_salt(settings: Settings) -> str:
     """What, besides the file's bytes, decides an article's chunks."""
-    return f"size={settings.chunk.size};overlap={settings.chunk.overlap};v=1"
+    return f"size={settings.chunk.size};overlap={settings.chunk.overlap};v=2"  # v2: date/outlet keys
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -45,6 +44,7 @@ class Plan:
     to_embed: list[Article]
     removed: list[str]
     report: ReindexReport
+    seen: dict[str, str]  # article id -> the day newsbot first saw it (kept across versions)
 
 
 class Indexer:
@@ -52,14 +52,14 @@ class Indexer:
         self.store = store
         self.settings = settings
 
-    def plan(
-        self, articles: list[Article], skipped: list[tuple[str, str]], hidden: Callable[[str], bool] | None = None
-    ) -> Plan:
-        manifest = self.store.manifest()
-        report = ReindexReport(skipped=skipped)
+    def plan(self, scan: CorpusScan, manifest: dict[str, ManifestEntry]) -> Plan:
+        report = ReindexReport(skipped=scan.skipped)
         to_embed: list[Article] = []
-        for article in articles:
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        seen: dict[str, str] = {}
+        for article in scan.articles:
             entry = manifest.get(article.id)
+            seen[article.id] = (entry.seen or entry.indexed_at[:10] or today) if entry is not None else today
             if entry is None:
                 report.added.append(article.id)
                 to_embed.append(article)
@@ -68,26 +68,68 @@ class Indexer:
                 to_embed.append(article)
             else:
                 report.unchanged.append(article.id)
-        present = {a.id for a in articles}
+        report.unchanged.extend(scan.unchanged)
+        report.unchanged.sort()
+        present = {a.id for a in scan.articles} | set(scan.unchanged)
         # a file that exists but could not be read keeps its indexed version, so does an article
-        # of a folder that could not be listed (``hidden``)
-        kept = {path.rsplit(".", 1)[0] for path, _ in skipped}
-        removed = [aid for aid in manifest if aid not in present and aid not in kept and not (hidden and hidden(aid))]
+        # of a folder that could not be listed
+        kept = {path.rsplit(".", 1)[0] for path, _ in scan.skipped}
+        removed = [aid for aid in manifest if aid not in present and aid not in kept and not scan.hides(aid)]
         report.removed.extend(removed)
-        return Plan(to_embed, removed, report)
+        return Plan(to_embed, removed, report, seen)
 
-    def reindex(self, *, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
-        started = time.perf_counter()
+    def scan(self, manifest: dict[str, ManifestEntry], *, full_check: bool) -> CorpusScan:
+        """The corpus; a file whose size, time and chunking are those of the committed version is not read."""
+        salt = chunk_salt(self.settings)
+        stats = {} if full_check else self.store.lexicon.file_stats()
+
+        def known(path: Path, article_id: str) -> str | None:
+            cached = stats.get(article_id)
+            entry = manifest.get(article_id)
+            if cached is None or entry is None:
+                return None
+            size, mtime_ns, cached_salt, article_hash = cached
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+            same = (st.st_size, st.st_mtime_ns, cached_salt) == (size, mtime_ns, salt)
+            return article_hash if same and entry.article_hash == article_hash else None
+
         options = CorpusOptions.from_settings(self.settings)
-        scan = scan_corpus(self.settings.corpus_dir, salt=chunk_salt(self.settings), options=options)
-        plan = self.plan(scan.articles, scan.skipped, scan.hides)
+        return scan_corpus(self.settings.corpus_dir, salt=salt, options=options, known=known)
+
+    def record_files(self, scan: CorpusScan, removed: list[str]) -> None:
+        """Remember each read file's size and time (not for files changed within the last
+        seconds: a change in the same clock tick would go unseen, git's "racy" case)."""
+        salt = chunk_salt(self.settings)
+        recent = time.time_ns() - 2_000_000_000
+        rows = []
+        for article in scan.articles:
+            try:
+                st = scan.paths[article.id].stat()
+            except (KeyError, OSError):
+                continue
+            if st.st_mtime_ns < recent:
+                rows.append((article.id, st.st_size, st.st_mtime_ns, salt, article.content_hash))
+        self.store.lexicon.record_files(rows, removed)
+
+    def reindex(
+        self, *, progress: Callable[[int, int], None] | None = None, full_check: bool = False
+    ) -> ReindexReport:
+        started = time.perf_counter()
+        manifest = self.store.manifest()
+        scan = self.scan(manifest, full_check=full_check)
+        plan = self.plan(scan, manifest)
         # an interrupted run leaves the index marked: only then can uncommitted chunks exist
         interrupted = self.store.is_dirty()
         if plan.removed or plan.to_embed:
             self.store.set_dirty(True)
         self.store.remove_articles(plan.removed)
         chunked = [
-            (article, chunk_article(article, self.settings.chunk.size, self.settings.chunk.overlap))
+            (article, chunk_article(
+                article, self.settings.chunk.size, self.settings.chunk.overlap, seen=plan.seen.get(article.id)
+            ))
             for article in plan.to_embed
         ]
         replaced = set(plan.report.updated)
@@ -116,6 +158,7 @@ class Indexer:
             self.store.remove_orphans(self.store.manifest())
         if interrupted or plan.removed or plan.to_embed:
             self.store.set_dirty(False)
+        self.record_files(scan, plan.removed)
         plan.report.embedded = done
         plan.report.chunks = self.store.count()
         plan.report.seconds = time.perf_counter() - started

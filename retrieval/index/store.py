@@ -1,10 +1,17 @@
-"""The Chroma index: chunks (through langchain-chroma) and a manifest of committed articles.
+"""The index: chunk vectors and a manifest of committed articles in Chroma, and the lexical index.
 
-An article is visible to answering only once its manifest record exists with the same
-content hash as its chunks. Writing an article therefore goes: upsert its chunks (ids are
-deterministic, so a repeated write replaces, never duplicates), then write its manifest
-record (one upsert: the switch), then delete chunks of older versions. A run killed at any
-point leaves either the old version or the new one visible, and the next run cleans up.
+This is the only module that talks to Chroma (through chromadb's own API). An article is
+visible to answering only once its manifest record exists with the same content hash as
+its chunks. Writing articles goes through named phases (:meth:`IndexStore.write_articles`):
+
+1. ``stage_vectors``: upsert the chunks with their vectors (ids are deterministic, so a
+   repeated write replaces, never duplicates);
+2. ``stage_lexical``: add the chunks to the lexical index (:mod:`retrieval.index.lexicon`);
+3. ``switch``: upsert the articles' manifest records, then bump the index generation;
+4. ``clean_up``: delete the chunks (vectors and lexical entries) of older versions.
+
+A run killed at any point leaves either the old version or the new one visible: answering
+checks every candidate against the manifest, and the next run cleans up what no record commits.
 """
 
 from __future__ import annotations
@@ -13,11 +20,12 @@ import contextlib
 import datetime as dt
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from retrieval.errors import IndexMismatch, IndexMissing, NewsbotError, StoreUnavailable
+from retrieval.index.lexicon import LexicalRow, Lexicon
 from retrieval.settings import Settings
 from retrieval.types import ArticleInfo, Chunk
 
@@ -25,6 +33,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 1
 _PAGE = 2000
+
+Batch = list[tuple[list[Chunk], list[str], list[list[float]]]]  # (chunks, stored texts, vectors) per article
 
 
 @dataclass(frozen=True)
@@ -36,30 +46,47 @@ class ManifestEntry:
     url: str | None
     chunks: int
     indexed_at: str
+    seen: str | None = None  # the day newsbot first indexed the article (its date when it has none)
+    generation: int = 0  # the generation that committed this version
+
+
+def _entry(article_id: str, meta: dict[str, Any]) -> ManifestEntry:
+    return ManifestEntry(
+        article_id=article_id,
+        article_hash=str(meta["article_hash"]),
+        title=str(meta.get("title", article_id)),
+        date=meta.get("date"),
+        url=meta.get("url"),
+        chunks=int(meta.get("chunks", 0)),
+        indexed_at=str(meta.get("indexed_at", "")),
+        seen=meta.get("seen"),
+        generation=int(meta.get("generation", 0)),
+    )
 
 
 @contextlib.contextmanager
 def translate_store_errors(settings: Settings) -> Iterator[None]:
-    """Turn Chroma and connection errors into newsbot errors with one clear line."""
+    """Turn Chroma and connection errors (by type) into newsbot errors with one clear line."""
+    import httpx
+    from chromadb.errors import NotFoundError
+
     try:
         yield
     except NewsbotError:
         raise
-    except Exception as exc:
-        name = type(exc).__name__
-        text = str(exc).lower()
+    except NotFoundError:
         log.debug("chroma error", exc_info=True)
-        if settings.server_mode and (
-            "connect" in text or "connection" in name.lower() or "timeout" in text or "refused" in text
-        ):
-            raise StoreUnavailable(
-                f"index unavailable: the Chroma server at {settings.chroma.host}:{settings.chroma.port} "
-                "cannot be reached"
-            ) from None
-        if "does not exist" in text or "notfound" in name.lower():
-            raise IndexMissing("no index yet: run `newsbot reindex` first") from None
+        raise IndexMissing("no index yet: run `newsbot reindex` first") from None
+    except httpx.TransportError:  # the server is down, refused, or timed out
+        log.debug("chroma error", exc_info=True)
         raise StoreUnavailable(
-            f"index unavailable ({name}); if the folder {settings.index_path} is damaged, "
+            f"index unavailable: the Chroma server at {settings.chroma.host}:{settings.chroma.port} "
+            "cannot be reached"
+        ) from None
+    except Exception as exc:  # anything else Chroma or its SQLite raise: a damaged or foreign index
+        log.debug("chroma error", exc_info=True)
+        raise StoreUnavailable(
+            f"index unavailable ({type(exc).__name__}); if the folder {settings.index_path} is damaged, "
             "run `newsbot reindex --rebuild`"
         ) from None
 
@@ -72,9 +99,15 @@ def make_client(settings: Settings, *, create: bool) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     with translate_store_errors(settings):
         if settings.server_mode:
-            client = chromadb.HttpClient(
-                host=settings.chroma.host or "127.0.0.1", port=settings.chroma.port, settings=chroma_settings
-            )
+            try:
+                client = chromadb.HttpClient(
+                    host=settings.chroma.host or "127.0.0.1", port=settings.chroma.port, settings=chroma_settings
+                )
+            except ValueError:  # chromadb's own "Could not connect to a Chroma server"
+                raise StoreUnavailable(
+                    f"index unavailable: the Chroma server at {settings.chroma.host}:{settings.chroma.port} "
+                    "cannot be reached"
+                ) from None
             client.heartbeat()
             return client
         path = settings.index_path
@@ -84,8 +117,24 @@ def make_client(settings: Settings, *, create: bool) -> Any:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+def pages(collection: Any, *, where: dict[str, Any] | None = None, include: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """Every record of ``collection`` (matching ``where``), one page of :data:`_PAGE` at a time."""
+    offset = 0
+    while True:
+        page = collection.get(where=where, include=list(include), limit=_PAGE, offset=offset)
+        yield page
+        if len(page["ids"]) < _PAGE:
+            return
+        offset += _PAGE
+
+
+def _parts(items: Sequence[str], size: int = _PAGE) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
 class IndexStore:
-    """The chunks collection and the manifest collection of one index."""
+    """The chunks collection (``vectors``), the manifest collection (``records``) and the lexicon."""
 
     def __init__(self, client: Any, embeddings: Any, settings: Settings) -> None:
         self.client = client
@@ -93,7 +142,9 @@ class IndexStore:
         self.settings = settings
         self.chunks_name = settings.collection
         self.manifest_name = f"{settings.collection}-articles"
-        self._vectorstore: Any = None
+        self._vectors: Any = None
+        self._records: Any = None
+        self.lexicon = Lexicon(settings)
 
     # -- opening -----------------------------------------------------------------------
     def fingerprint(self) -> dict[str, Any]:
@@ -101,82 +152,90 @@ class IndexStore:
 
     def open(self, *, create: bool) -> IndexStore:
         """Open (or create) the collections; refuse an index built by another model."""
+        from chromadb.errors import NotFoundError
+
         with translate_store_errors(self.settings):
             try:
-                manifest = self.client.get_collection(self.manifest_name)
-            except Exception as exc:
+                records = self.client.get_collection(self.manifest_name)
+            except NotFoundError:
                 if not create:
-                    if "does not exist" in str(exc).lower() or "notfound" in type(exc).__name__.lower():
-                        raise IndexMissing("no index yet: run `newsbot reindex` first") from None
                     raise
-                manifest = self.client.create_collection(
+                records = self.client.create_collection(
                     self.manifest_name,
                     metadata={**self.fingerprint(), "generation": 0, "dirty": False},
                     embedding_function=None,
                 )
-            meta = manifest.metadata or {}
+            meta = records.metadata or {}
             built_with = meta.get("embedding_model")
             if built_with != self.settings.embedding.model or meta.get("schema") != SCHEMA:
                 raise IndexMismatch(
                     f"the index was built with embedding model {built_with!r}, not "
                     f"{self.settings.embedding.model!r}: run `newsbot reindex --rebuild`"
                 )
-            self._manifest = manifest
-            from langchain_chroma import Chroma
-
-            self._vectorstore = Chroma(
-                collection_name=self.chunks_name,
-                embedding_function=self.embeddings,
-                client=self.client,
-                collection_configuration={"hnsw": {"space": "cosine"}},
-                create_collection_if_not_exists=True,
+            self._records = records
+            self._vectors = self.client.get_or_create_collection(
+                self.chunks_name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
             )
         return self
 
     @property
-    def vectorstore(self) -> Any:
-        if self._vectorstore is None:
+    def vectors(self) -> Any:
+        """The chromadb collection of chunks (vectors, stored texts, metadata)."""
+        if self._vectors is None:
             raise IndexMissing("the index is not open")
-        return self._vectorstore
+        return self._vectors
+
+    @property
+    def records(self) -> Any:
+        """The chromadb collection of manifest records (one per committed article)."""
+        if self._records is None:
+            raise IndexMissing("the index is not open")
+        return self._records
+
+    @records.setter
+    def records(self, value: Any) -> None:  # tests wrap it to watch the switch
+        self._records = value
 
     def drop(self) -> None:
-        """Delete both collections (``--rebuild``)."""
+        """Delete both collections and the lexicon (``--rebuild``)."""
+        from chromadb.errors import NotFoundError
+
         with translate_store_errors(self.settings):
             for name in (self.chunks_name, self.manifest_name):
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(NotFoundError):
                     self.client.delete_collection(name)
-        self._vectorstore = None
+        self.lexicon.drop()
+        self._vectors = self._records = None
 
     # -- manifest ----------------------------------------------------------------------
+    def _meta(self) -> dict[str, Any]:
+        with translate_store_errors(self.settings):
+            return dict(self.client.get_collection(self.manifest_name).metadata or {})
+
     def generation(self) -> int:
-        with translate_store_errors(self.settings):
-            meta = self.client.get_collection(self.manifest_name).metadata or {}
-        return int(meta.get("generation", 0))
+        return int(self._meta().get("generation", 0))
 
-    def _bump_generation(self) -> None:
-        meta = dict(self.client.get_collection(self.manifest_name).metadata or {})
-        meta["generation"] = int(meta.get("generation", 0)) + 1
-        self._manifest.modify(metadata=meta)
-
-    def manifest(self) -> dict[str, ManifestEntry]:
+    def manifest(self, *, since: int | None = None) -> dict[str, ManifestEntry]:
+        """Every committed article (or those committed after generation ``since``)."""
+        where = {"generation": {"$gt": since}} if since is not None else None
         with translate_store_errors(self.settings):
-            entries: dict[str, ManifestEntry] = {}
-            offset = 0
-            while True:
-                page = self._manifest.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            return {
+                article_id: _entry(article_id, meta)
+                for page in pages(self.records, where=where, include=["metadatas"])
+                for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False)
+            }
+
+    def entries(self, article_ids: Sequence[str]) -> dict[str, ManifestEntry]:
+        """The manifest records of these articles only (those committed)."""
+        if not article_ids:
+            return {}
+        with translate_store_errors(self.settings):
+            found: dict[str, ManifestEntry] = {}
+            for part in _parts(sorted(set(article_ids))):
+                page = self.records.get(ids=part, include=["metadatas"])
                 for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                    entries[article_id] = ManifestEntry(
-                        article_id=article_id,
-                        article_hash=str(meta["article_hash"]),
-                        title=str(meta.get("title", article_id)),
-                        date=meta.get("date"),
-                        url=meta.get("url"),
-                        chunks=int(meta.get("chunks", 0)),
-                        indexed_at=str(meta.get("indexed_at", "")),
-                    )
-                if len(page["ids"]) < _PAGE:
-                    return entries
-                offset += _PAGE
+                    found[article_id] = _entry(article_id, meta)
+            return found
 
     def latest(self, n: int) -> list[ArticleInfo]:
         entries = sorted(
@@ -186,183 +245,207 @@ class IndexStore:
             ArticleInfo(e.article_id, e.title, e.date, e.url, e.indexed_at, e.chunks) for e in entries[:n]
         ]
 
-    # -- writing -----------------------------------------------------------------------
-    def write_article(self, chunks: list[Chunk], texts: list[str], embeddings: list[list[float]]) -> None:
-        """Upsert one article's chunks, then commit it in the manifest, then drop old versions."""
-        self.write_articles([(chunks, texts, embeddings)], replaced={chunks[0].article_id})
+    # -- writing: the commit protocol ------------------------------------------------------
+    def write_articles(self, items: Batch, *, replaced: set[str] | None = None) -> None:
+        """Write and commit several articles: stage vectors, stage lexical entries, switch, clean up.
 
-    def write_articles(
-        self,
-        items: list[tuple[list[Chunk], list[str], list[list[float]]]],
-        *,
-        replaced: set[str] | None = None,
-    ) -> None:
-        """Write several articles at once, in the same order as :meth:`write_article`.
-
-        Every chunk is upserted first, then all the articles' manifest records (the switch),
-        then the generation is bumped once, then the chunks of older versions of the
-        articles in ``replaced`` are deleted (``None``: of every article written). A run
-        killed before the switch leaves chunks no record commits: never visible, and
-        removed by :meth:`remove_orphans`.
+        ``replaced``: the articles whose older versions to delete afterwards (``None``: every
+        article written). A run killed before the switch leaves chunks no record commits:
+        never visible, and removed by :meth:`remove_orphans`.
         """
         items = [item for item in items if item[0]]
         if not items:
             return
         with translate_store_errors(self.settings):
-            collection = self.vectorstore._collection
-            ids: list[str] = []
-            documents: list[str] = []
-            vectors: list[list[float]] = []
-            metadatas: list[dict[str, Any]] = []
-            for chunks, texts, embeddings in items:
-                ids.extend(c.id for c in chunks)
-                documents.extend(texts)
-                vectors.extend(embeddings)
-                metadatas.extend(c.metadata() for c in chunks)
-            step = self._max_batch()
-            for start in range(0, len(ids), step):
-                end = start + step
-                collection.upsert(
-                    ids=ids[start:end], documents=documents[start:end],
-                    embeddings=vectors[start:end], metadatas=metadatas[start:end],
-                )
-            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            records: list[dict[str, Any]] = []
-            for chunks, _, _ in items:
-                first = chunks[0]
-                meta: dict[str, Any] = {
-                    "article_hash": first.article_hash,
-                    "title": first.title,
-                    "chunks": len(chunks),
-                    "indexed_at": now,
-                }
-                if first.date:
-                    meta["date"] = first.date
-                if first.url:
-                    meta["url"] = first.url
-                records.append(meta)
-            article_ids = [chunks[0].article_id for chunks, _, _ in items]
-            self._manifest.upsert(
-                ids=article_ids,
-                documents=[str(meta["title"]) for meta in records],
-                metadatas=records,
-                embeddings=[[1.0]] * len(records),
+            self.stage_vectors(items)
+            self.stage_lexical(items)
+            generation = self.switch(items)
+            self.clean_up(items, replaced)
+        log.debug("committed %d articles (%d chunks), generation %d",
+                  len(items), sum(len(c) for c, _, _ in items), generation)
+
+    def stage_vectors(self, items: Batch) -> None:
+        ids = [c.id for chunks, _, _ in items for c in chunks]
+        documents = [t for _, texts, _ in items for t in texts]
+        vectors = [v for _, _, embeddings in items for v in embeddings]
+        metadatas = [c.metadata() for chunks, _, _ in items for c in chunks]
+        step = self._max_batch()
+        for start in range(0, len(ids), step):
+            end = start + step
+            self.vectors.upsert(
+                ids=ids[start:end], documents=documents[start:end],
+                embeddings=vectors[start:end], metadatas=metadatas[start:end],
             )
-            self._bump_generation()
-            stale = [(chunks[0].article_id, chunks[0].article_hash) for chunks, _, _ in items
-                     if replaced is None or chunks[0].article_id in replaced]
-            for article_id, article_hash in stale:
-                collection.delete(
-                    where={"$and": [{"article_id": article_id}, {"article_hash": {"$ne": article_hash}}]}
-                )
-        log.debug("committed %d articles (%d chunks)", len(items), len(ids))
+
+    def stage_lexical(self, items: Batch) -> None:
+        self.lexicon.add([LexicalRow.of(c, t) for chunks, texts, _ in items for c, t in zip(chunks, texts, strict=True)])
+
+    def switch(self, items: Batch) -> int:
+        """The commit: one upsert of the articles' records, then the generation bump."""
+        meta = self._meta()
+        generation = int(meta.get("generation", 0)) + 1
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        records: list[dict[str, Any]] = []
+        for chunks, _, _ in items:
+            first = chunks[0]
+            record: dict[str, Any] = {
+                "article_hash": first.article_hash,
+                "title": first.title,
+                "chunks": len(chunks),
+                "indexed_at": now,
+                "generation": generation,
+            }
+            if first.date and first.date_kind != "seen":
+                record["date"] = first.date
+            if first.seen:
+                record["seen"] = first.seen
+            if first.url:
+                record["url"] = first.url
+            records.append(record)
+        self.records.upsert(
+            ids=[chunks[0].article_id for chunks, _, _ in items],
+            documents=[str(record["title"]) for record in records],
+            metadatas=records,
+            embeddings=[[1.0]] * len(records),
+        )
+        meta["generation"] = generation
+        self.records.modify(metadata=meta)
+        return generation
+
+    def clean_up(self, items: Batch, replaced: set[str] | None) -> None:
+        for chunks, _, _ in items:
+            first = chunks[0]
+            if replaced is not None and first.article_id not in replaced:
+                continue
+            self.vectors.delete(
+                where={"$and": [{"article_id": first.article_id}, {"article_hash": {"$ne": first.article_hash}}]}
+            )
+            self.lexicon.remove_other_versions(first.article_id, first.article_hash)
 
     def _max_batch(self) -> int:
         try:
             return max(1, int(self.client.get_max_batch_size()))
-        except Exception:
+        except Exception:  # an older server without the call
             return 1000
 
     # -- the "dirty" mark: set while a run writes, cleared when it has finished cleanly ----
     def is_dirty(self) -> bool:
-        with translate_store_errors(self.settings):
-            meta = self.client.get_collection(self.manifest_name).metadata or {}
-        return bool(meta.get("dirty", True))  # an index from before the mark: assume the worst
+        return bool(self._meta().get("dirty", True))  # an index from before the mark: assume the worst
 
     def set_dirty(self, dirty: bool) -> None:
+        meta = self._meta()
+        if bool(meta.get("dirty", not dirty)) == dirty:
+            return
+        meta["dirty"] = dirty
         with translate_store_errors(self.settings):
-            meta = dict(self.client.get_collection(self.manifest_name).metadata or {})
-            if bool(meta.get("dirty", not dirty)) == dirty:
-                return
-            meta["dirty"] = dirty
-            self._manifest.modify(metadata=meta)
-
-    def remove_article(self, article_id: str) -> None:
-        self.remove_articles([article_id])
+            self.records.modify(metadata=meta)
 
     def remove_articles(self, article_ids: list[str]) -> None:
-        """Uncommit the articles (one manifest delete), then delete their chunks."""
+        """Uncommit the articles (manifest delete, generation bump), then delete their chunks."""
         if not article_ids:
             return
         with translate_store_errors(self.settings):
-            for start in range(0, len(article_ids), _PAGE):
-                self._manifest.delete(ids=article_ids[start:start + _PAGE])
-            self._bump_generation()
-            for start in range(0, len(article_ids), _PAGE):
-                part = article_ids[start:start + _PAGE]
-                self.vectorstore._collection.delete(
-                    where={"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}}
-                )
+            for part in _parts(article_ids):
+                self.records.delete(ids=part)
+            meta = self._meta()
+            meta["generation"] = int(meta.get("generation", 0)) + 1
+            self.records.modify(metadata=meta)
+            for part in _parts(article_ids):
+                self.vectors.delete(where={"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}})
+            self.lexicon.remove_articles(article_ids)
 
     def remove_orphans(self, manifest: dict[str, ManifestEntry]) -> int:
-        """Delete chunks no manifest record commits (left by an interrupted run)."""
+        """Delete chunks and lexical entries no manifest record commits (left by an interrupted run)."""
         with translate_store_errors(self.settings):
-            collection = self.vectorstore._collection
             orphans: list[str] = []
-            offset = 0
-            while True:
-                page = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for page in pages(self.vectors, include=["metadatas"]):
                 for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
                     entry = manifest.get(str(meta.get("article_id")))
                     if entry is None or entry.article_hash != meta.get("article_hash"):
                         orphans.append(chunk_id)
-                if len(page["ids"]) < _PAGE:
-                    break
-                offset += _PAGE
-            for start in range(0, len(orphans), _PAGE):
-                collection.delete(ids=orphans[start:start + _PAGE])
-            return len(orphans)
+            for part in _parts(orphans):
+                self.vectors.delete(ids=part)
+        committed = {aid: entry.article_hash for aid, entry in manifest.items()}
+        return len(orphans) + self.lexicon.remove_uncommitted(committed)
 
     def count(self) -> int:
         with translate_store_errors(self.settings):
-            return int(self.vectorstore._collection.count())
+            return int(self.vectors.count())
+
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id in the collection, committed or not."""
+        with translate_store_errors(self.settings):
+            return [cid for page in pages(self.vectors) for cid in page["ids"]]
 
     # -- reading -----------------------------------------------------------------------
-    def committed_chunks(self) -> tuple[int, list[str], list[str], list[dict[str, Any]]]:
-        """(generation, ids, documents, metadatas) of every committed chunk."""
-        generation = self.generation()
-        ids, docs, metas = self.chunks_of(self.manifest(), None)
-        return generation, ids, docs, metas
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """(stored text, metadata) of these chunks, by id."""
+        if not chunk_ids:
+            return {}
+        with translate_store_errors(self.settings):
+            page = self.vectors.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        return {
+            cid: (doc, dict(meta))
+            for cid, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=False)
+        }
 
-    def chunks_of(
-        self, manifest: dict[str, ManifestEntry], article_ids: list[str] | None
-    ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        """(ids, documents, metadatas) of the committed chunks of these articles (None: all)."""
+    def chunks_of_article(self, article_id: str, article_hash: str) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """(ids, stored texts, metadatas) of one version of an article."""
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
+        where = {"$and": [{"article_id": article_id}, {"article_hash": article_hash}]}
         with translate_store_errors(self.settings):
-            collection = self.vectorstore._collection
-            if article_ids is None:
-                groups: list[dict[str, Any] | None] = [None]
-            else:
-                groups = [
-                    {"article_id": {"$in": article_ids[i:i + _PAGE]}} for i in range(0, len(article_ids), _PAGE)
-                ]
-            for where in groups:
-                offset = 0
-                while True:
-                    page = collection.get(
-                        where=where, include=["metadatas", "documents"], limit=_PAGE, offset=offset
-                    )
-                    for chunk_id, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=False):
-                        entry = manifest.get(str(meta.get("article_id")))
-                        if entry is not None and entry.article_hash == meta.get("article_hash"):
-                            ids.append(chunk_id)
-                            docs.append(doc)
-                            metas.append(dict(meta))
-                    if len(page["ids"]) < _PAGE:
-                        break
-                    offset += _PAGE
+            for page in pages(self.vectors, where=where, include=["documents", "metadatas"]):
+                ids.extend(page["ids"])
+                docs.extend(page["documents"] or [])
+                metas.extend(dict(m) for m in page["metadatas"] or [])
         return ids, docs, metas
 
-    def dense_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the ``k`` nearest chunks."""
+    def dense_search(
+        self, query_vector: list[float], k: int, *, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float, tuple[str, str]]]:
+        """(chunk id, cosine similarity, (article id, article hash)) of the ``k`` nearest chunks
+        (among those matching ``where``)."""
         with translate_store_errors(self.settings):
-            collection = self.vectorstore._collection
-            n = min(k, max(1, collection.count()))
-            result = collection.query(query_embeddings=[query_vector], n_results=n, include=["distances"])
-        return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=False)]
+            result = self.vectors.query(
+                query_embeddings=[query_vector], n_results=k, where=where, include=["distances", "metadatas"]
+            )
+        return [
+            (cid, 1.0 - float(dist), (str(meta.get("article_id")), str(meta.get("article_hash"))))
+            for cid, dist, meta in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=False)
+        ]
+
+    # -- the lexicon kept in step with the index ------------------------------------------
+    def sync_lexicon(self, *, full: bool = False) -> int:
+        """Bring the lexicon in step with the committed articles; returns the articles (re)analysed.
+
+        Incremental: only manifest records committed since the generation last synced are
+        looked at, and only versions the lexicon lacks are read from Chroma (a reindex run in
+        this process or on this machine has written them already). ``full`` (or a lexicon never
+        synced) also removes rows of versions no record commits.
+        """
+        generation = self.generation()
+        synced = self.lexicon.synced()
+        if not full and synced is not None and synced >= generation:
+            return 0
+        everything = full or synced is None
+        entries = self.manifest() if everything else self.manifest(since=synced)
+        present = self.lexicon.versions(None if everything else list(entries))
+        done = 0
+        for article_id, entry in entries.items():
+            if entry.article_hash in present.get(article_id, ()):
+                continue
+            ids, docs, metas = self.chunks_of_article(article_id, entry.article_hash)
+            self.lexicon.add([LexicalRow.stored(cid, doc, meta) for cid, doc, meta in zip(ids, docs, metas, strict=True)])
+            self.lexicon.remove_other_versions(article_id, entry.article_hash)
+            done += 1
+        if everything:
+            self.lexicon.remove_uncommitted({aid: e.article_hash for aid, e in entries.items()})
+        self.lexicon.set_synced(generation)
+        if done:
+            log.info("lexicon: %d articles brought in step (generation %d)", done, generation)
+        return done
 
 
 def wipe_local_index(settings: Settings) -> None:
@@ -372,3 +455,4 @@ def wipe_local_index(settings: Settings) -> None:
 
         SharedSystemClient.clear_system_cache()  # chroma keeps one system per path in a process
         shutil.rmtree(settings.index_path)
+    Lexicon(settings).drop()

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,8 @@ class CorpusScan:
     articles: list[Article] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # folders that could not be listed
+    unchanged: dict[str, str] = field(default_factory=dict)  # article id -> hash, files not read (``known``)
+    paths: dict[str, Path] = field(default_factory=dict)  # article id -> its file
 
     def hides(self, article_id: str) -> bool:
         """True when ``article_id`` may exist in a folder that could not be listed (so it must
@@ -138,10 +140,18 @@ def iter_article_files(root: Path, *, external_links: bool = False) -> Iterator[
 
 
 def scan_corpus(
-    root: Path, *, salt: str = "", max_bytes: int | None = None, options: CorpusOptions | None = None
+    root: Path,
+    *,
+    salt: str = "",
+    max_bytes: int | None = None,
+    options: CorpusOptions | None = None,
+    known: Callable[[Path, str], str | None] | None = None,
 ) -> CorpusScan:
     """Read every article under ``root``. ``salt`` enters each article's hash (chunking settings).
-    A file or folder that cannot be read is skipped with a warning naming it."""
+    A file or folder that cannot be read is skipped with a warning naming it.
+
+    ``known(path, article_id)`` may return the hash of a file known unchanged: it is then not read.
+    """
     options = options or CorpusOptions()
     if max_bytes is not None:
         options = dataclasses.replace(options, max_bytes=max_bytes)
@@ -164,6 +174,12 @@ def scan_corpus(
             reason = f"same article id as {seen[article_id].relative_to(root).as_posix()}"
             scan.skipped.append((rel, reason))
             log.warning("skipped %s: %s", path, reason)
+            continue
+        scan.paths[article_id] = path
+        same = known(path, article_id) if known is not None else None
+        if same is not None:
+            seen[article_id] = path
+            scan.unchanged[article_id] = same
             continue
         try:
             article = read_article(path, article_id, salt=salt, max_bytes=options.max_bytes, max_chars=options.max_chars)

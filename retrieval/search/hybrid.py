@@ -1,172 +1,34 @@
-"""Hybrid retrieval: dense (Chroma) and French BM25, fused by normalised scores (or by rank).
+"""Hybrid retrieval: dense (Chroma) and French BM25 (the on-disk lexicon), fused by normalised
+scores (or by rank).
 
-The retriever answers from a snapshot of the committed chunks (texts, metadata and a BM25
-index built from them). The snapshot is rebuilt when the index's generation changes, so
-an article becomes searchable only once it is fully written.
+Nothing proportional to the corpus is held in memory: per question, the retriever opens a
+:class:`~retrieval.search.lexical.LexicalView` (the lexicon's statistics, read once), asks
+Chroma for the nearest chunks and the lexicon for the best BM25 candidates (both within the
+question's scope), keeps only candidates whose article version the manifest commits (read
+for those articles only), and reads the texts of the ``k`` passages it returns by id.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import pickle
-import sys
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict
 
 from retrieval.index.indexer import passage_text
+from retrieval.index.scope import ScopeFilter
 from retrieval.index.store import IndexStore
-from retrieval.search.lexical import FrenchAnalyzer, LexicalIndex
+from retrieval.search.lexical import LexicalView, bm25
 from retrieval.settings import Settings
-from retrieval.types import Passage
+from retrieval.types import Passage, QueryScope
 
 log = logging.getLogger(__name__)
-TOKEN_CACHE_FORMAT = 1
 
-
-class MemoAnalyzer(FrenchAnalyzer):
-    """The French analyzer, answering known documents from a memo of their tokens.
-
-    The memo is filled while a snapshot's BM25 index is built (``recording``) and then only
-    read, so that the next snapshot re-analyses only the chunks it has not seen.
-    """
-
-    def __init__(self, memo: dict[str, list[str]]) -> None:
-        super().__init__()
-        self.memo = memo
-        self.recording = True
-
-    def tokens(self, text: str) -> list[str]:
-        hit = self.memo.get(text)
-        if hit is not None:
-            return hit
-        tokens = [sys.intern(t) for t in super().tokens(text)]
-        if self.recording:
-            self.memo[text] = tokens
-        return tokens
-
-
-def analyzer_fingerprint() -> str:
-    """Changes whenever the lexical analysis code changes (the token cache is then dropped)."""
-    import retrieval.search.lexical as lexical
-
-    source = Path(lexical.__file__).read_bytes()
-    return hashlib.sha256(source).hexdigest()[:16]
-
-
-class TokenCache:
-    """BM25 tokens of each chunk (by chunk id, which names its content), kept on disk.
-
-    A new process then builds its BM25 index without analysing every chunk again.
-    """
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-
-    def load(self) -> dict[str, list[str]]:
-        if self.path is None:
-            return {}
-        try:
-            with self.path.open("rb") as f:
-                data = pickle.load(f)
-            if data.get("format") != TOKEN_CACHE_FORMAT or data.get("analyzer") != analyzer_fingerprint():
-                return {}
-            vocab: list[str] = [sys.intern(w) for w in data["vocab"]]
-            return {cid: [vocab[j] for j in row] for cid, row in zip(data["ids"], data["rows"], strict=False)}
-        except FileNotFoundError:
-            return {}
-        except Exception:  # a damaged or foreign file is only a slower start
-            log.debug("token cache %s ignored", self.path, exc_info=True)
-            return {}
-
-    def save(self, tokens: dict[str, list[str]]) -> None:
-        if self.path is None:
-            return
-        import array
-
-        index: dict[str, int] = {}
-        ids, rows = [], []
-        for cid, toks in tokens.items():
-            ids.append(cid)
-            rows.append(array.array("i", [index.setdefault(t, len(index)) for t in toks]))
-        data = {
-            "format": TOKEN_CACHE_FORMAT, "analyzer": analyzer_fingerprint(),
-            "vocab": list(index), "ids": ids, "rows": rows,
-        }
-        try:
-            from retrieval.files import atomic_write
-
-            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), fsync=False)
-        except OSError:
-            log.debug("cannot write the token cache %s", self.path, exc_info=True)
-
-
-@dataclass
-class Snapshot:
-    generation: int
-    ids: list[str]
-    documents: list[str]
-    metadatas: list[dict[str, Any]]
-    position: dict[str, int]
-    lexical: LexicalIndex
-    articles: dict[str, str] = field(default_factory=dict)  # article id -> content hash
-    tokens: dict[str, list[str]] = field(default_factory=dict)  # chunk id -> BM25 tokens
-
-    @classmethod
-    def load(cls, store: IndexStore, previous: Snapshot | None = None, cache: TokenCache | None = None) -> Snapshot:
-        """The committed chunks and their BM25 index.
-
-        With a ``previous`` snapshot, only the chunks of articles added or changed since are
-        read from the index and analysed; the rest is taken from it.
-        """
-        generation = store.generation()
-        manifest = store.manifest()
-        articles = {aid: entry.article_hash for aid, entry in manifest.items()}
-        if previous is None:
-            ids, docs, metas = store.chunks_of(manifest, None)
-        else:
-            kept = {aid for aid, h in articles.items() if previous.articles.get(aid) == h}
-            ids, docs, metas = [], [], []
-            for i, meta in enumerate(previous.metadatas):
-                if meta.get("article_id") in kept:
-                    ids.append(previous.ids[i])
-                    docs.append(previous.documents[i])
-                    metas.append(meta)
-            fresh = [aid for aid in articles if aid not in kept]
-            if fresh:
-                more = store.chunks_of(manifest, fresh)
-                ids.extend(more[0])
-                docs.extend(more[1])
-                metas.extend(more[2])
-        order = sorted(range(len(ids)), key=ids.__getitem__)  # one order, however loaded
-        ids = [ids[i] for i in order]
-        docs = [docs[i] for i in order]
-        metas = [metas[i] for i in order]
-        known = previous.tokens if previous is not None else (cache.load() if cache is not None else {})
-        memo = {doc: known[cid] for cid, doc in zip(ids, docs, strict=False) if cid in known}
-        analyzer = MemoAnalyzer(memo)
-        lexical = LexicalIndex(docs, analyzer=analyzer)
-        analyzer.recording = False
-        tokens = {cid: memo[doc] for cid, doc in zip(ids, docs, strict=False) if doc in memo}
-        if cache is not None and any(cid not in known for cid in ids):
-            cache.save(tokens)
-        return cls(
-            generation=generation,
-            ids=ids,
-            documents=docs,
-            metadatas=metas,
-            position={cid: i for i, cid in enumerate(ids)},
-            lexical=lexical,
-            articles=articles,
-            tokens=tokens,
-        )
+# FTS5 ranks with its own BM25 (k1 1.2): this many times ``candidates`` are rescored with ours
+LEXICAL_POOL = 5
 
 
 def rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
@@ -208,60 +70,76 @@ class HybridRetriever(BaseRetriever):
 
     store: IndexStore
     settings: Settings
-    _snapshot: Snapshot | None = PrivateAttr(default=None)
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
-    def snapshot(self) -> Snapshot:
-        """The current snapshot, brought up to date (incrementally) when the index changed."""
-        generation = self.store.generation()
-        snap = self._snapshot
-        if snap is None or snap.generation != generation:
-            with self._lock:
-                snap = self._snapshot
-                if snap is None or snap.generation != generation:
-                    snap = Snapshot.load(self.store, previous=snap, cache=self.token_cache())
-                    self._snapshot = snap
-        return snap
+    def view(self) -> LexicalView:
+        """What one question sees of the lexical index (its statistics, read now)."""
+        lexicon = self.store.lexicon
+        size, avgdl = lexicon.stats()
+        return LexicalView(size, avgdl, lexicon.document_frequencies)
 
-    def token_cache(self) -> TokenCache:
-        folder = self.settings.data_dir / "cache"
-        return TokenCache(folder / f"bm25-tokens-{self.settings.collection}.pkl")
-
-    def passages(self, query: str) -> tuple[list[Passage], Snapshot]:
-        snap = self.snapshot()
-        if not snap.ids:
-            return [], snap
+    def passages(
+        self, query: str, *, view: LexicalView | None = None, scope: QueryScope | None = None
+    ) -> tuple[list[Passage], LexicalView]:
+        view = view if view is not None else self.view()
+        limits = ScopeFilter.of(scope)
         fetch_k = self.settings.candidates
         vector = self.store.embeddings.embed_query(query)
-        dense = [(cid, s) for cid, s in self.store.dense_search(vector, fetch_k) if cid in snap.position]
+        dense_hits = self.store.dense_search(vector, fetch_k, where=limits.chroma_where())
+        versions = {cid: version for cid, _, version in dense_hits}
+        lexical: list[str] = []
+        doc_tokens: dict[str, list[str]] = {}
+        q_tokens: list[str] = []
+        if self.settings.hybrid and view.size:
+            q_tokens = view.query_tokens(query)
+            for hit in self.store.lexicon.search(q_tokens, LEXICAL_POOL * fetch_k, limits):
+                versions[hit.chunk_id] = (hit.article_id, hit.article_hash)
+                doc_tokens[hit.chunk_id] = hit.tokens
+        # only chunks of committed article versions (the manifest, read for these articles only)
+        committed = self.store.entries([aid for aid, _ in versions.values()])
+        visible = {
+            cid for cid, (aid, h) in versions.items()
+            if aid in committed and committed[aid].article_hash == h
+        }
+        dense = [(cid, score) for cid, score, _ in dense_hits if cid in visible]
         dense_scores = dict(dense)
         lexical_ranks: dict[str, int] = {}
         if not self.settings.hybrid:
-            fused = {cid: s for cid, s in dense}
+            fused = dict(dense)
         else:
-            bm25 = snap.lexical.scores(query)
-            lexical = [snap.ids[i] for i, _ in snap.lexical.search(query, fetch_k)]
+            idf = view.bm25_idf(q_tokens)
+            missing = [cid for cid in dense_scores if cid not in doc_tokens]
+            doc_tokens.update({cid: hit.tokens for cid, hit in self.store.lexicon.rows(missing).items()})
+            scores = {
+                cid: bm25(q_tokens, doc_tokens.get(cid, []), idf, view.avgdl)
+                for cid in visible if cid in doc_tokens or cid in dense_scores
+            }
+            ranked = sorted(
+                ((cid, s) for cid, s in scores.items() if s > 0 and cid in doc_tokens), key=lambda x: (-x[1], x[0])
+            )
+            lexical = [cid for cid, _ in ranked[:fetch_k]]
             lexical_ranks = {cid: rank for rank, cid in enumerate(lexical)}
             if self.settings.fusion == "rrf":
                 fused = rrf([[cid for cid, _ in dense], lexical], self.settings.rrf_k)
             else:
                 fused = score_fusion(
                     dense_scores,
-                    {cid: float(bm25[snap.position[cid]]) for cid in set(lexical) | set(dense_scores)},
+                    {cid: scores.get(cid, 0.0) for cid in set(lexical) | set(dense_scores)},
                     self.settings.dense_weight,
                 )
         best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[: self.settings.k]
+        stored = self.store.chunks([cid for cid, _ in best])
         passages = []
         for cid, score in best:
-            i = snap.position[cid]
-            meta = snap.metadatas[i]
+            if cid not in stored:  # removed since the search: gone
+                continue
+            document, meta = stored[cid]
             title = str(meta.get("title", ""))
             passages.append(
                 Passage(
                     chunk_id=cid,
                     article_id=str(meta.get("article_id", "")),
                     title=title,
-                    text=passage_text(snap.documents[i], title),
+                    text=passage_text(document, title),
                     score=round(score, 6),
                     date=meta.get("date"),
                     url=meta.get("url"),
@@ -269,9 +147,10 @@ class HybridRetriever(BaseRetriever):
                     position=int(meta.get("position", 0)),
                     dense_score=dense_scores.get(cid),
                     lexical_rank=lexical_ranks.get(cid),
+                    date_kind=meta.get("date_kind"),
                 )
             )
-        return passages, snap
+        return passages, view
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -281,9 +160,5 @@ class HybridRetriever(BaseRetriever):
 
 
 def passage_to_document(passage: Passage) -> Document:
-    meta = {k: v for k, v in passage.__dict__.items() if k != "text"}
+    meta: dict[str, Any] = {k: v for k, v in passage.__dict__.items() if k != "text"}
     return Document(page_content=passage.text, metadata=meta, id=passage.chunk_id)
-
-
-def document_to_passage(document: Document) -> Passage:
-    return Passage(text=document.page_content, **document.metadata)

@@ -1,4 +1,10 @@
-"""French lexical analysis and BM25 (bm25s + the Snowball French stemmer)."""
+"""French lexical analysis and BM25 (the Snowball French stemmer).
+
+:class:`LexicalView` is what answering sees of the lexical index for one question: the
+analyzer, IDF from the on-disk index's statistics (read once per view, document frequencies
+looked up for the terms asked about only) and BM25 scoring of given token lists.
+:class:`LexicalIndex` is the same interface over a list of texts in memory (tests, tools).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,8 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from retrieval.text import fold_accents
 
@@ -72,6 +78,79 @@ def _fold(word: str) -> str:
 ANALYZER = FrenchAnalyzer()
 
 
+class LexicalStats(Protocol):
+    """What the answerer needs of a lexical index (``LexicalView`` and ``LexicalIndex`` both are)."""
+
+    analyzer: FrenchAnalyzer
+
+    def idf(self, token: str) -> float: ...
+
+    def coverage(self, query: str, text: str) -> float: ...
+
+
+def bm25(query_tokens: Sequence[str], doc_tokens: Sequence[str], idf: dict[str, float], avgdl: float) -> float:
+    """newsbot's BM25 of one document (Lucene's variant, as bm25s computes it; repeated query terms count)."""
+    counts = Counter(doc_tokens)
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * max(1, len(doc_tokens)) / avgdl)
+    score = 0.0
+    for token in query_tokens:
+        tf = counts.get(token, 0)
+        if tf:
+            score += idf[token] * tf / (tf + norm)
+    return score
+
+
+class LexicalView:
+    """One question's view of the on-disk lexical index: statistics read once, IDF on demand.
+
+    ``frequencies`` returns the document frequency of tokens (from the index).
+    """
+
+    def __init__(
+        self, size: int, avgdl: float, frequencies: Callable[[Sequence[str]], dict[str, int]],
+        analyzer: FrenchAnalyzer = ANALYZER,
+    ) -> None:
+        self.analyzer = analyzer
+        self.size = size
+        self.avgdl = avgdl
+        self._frequencies = frequencies
+        self._df: dict[str, int] = {}
+
+    def df(self, tokens: Sequence[str]) -> dict[str, int]:
+        missing = [t for t in tokens if t not in self._df]
+        if missing:
+            self._df.update(self._frequencies(missing))
+        return {t: self._df.get(t, 0) for t in tokens}
+
+    def idf(self, token: str) -> float:
+        """The answerer's IDF (smoothed so that unseen terms weigh most)."""
+        return math.log(1 + (self.size + 1) / (self.df([token])[token] + 0.5))
+
+    def bm25_idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        """BM25's IDF (Lucene's) of the tokens present in the index."""
+        n = self.size
+        return {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in self.df(tokens).items() if df}
+
+    def query_tokens(self, query: str) -> list[str]:
+        """The query's tokens found in the index (repeats kept: BM25 counts them)."""
+        tokens = self.analyzer.tokens(query)
+        known = self.df(tokens)
+        return [t for t in tokens if known[t]]
+
+    def coverage(self, query: str, text: str) -> float:
+        return _coverage(self, query, text)
+
+
+def _coverage(stats: LexicalStats, query: str, text: str) -> float:
+    """IDF-weighted share of the query's terms present in ``text`` (0..1)."""
+    terms = set(stats.analyzer.tokens(query))
+    if not terms:
+        return 0.0
+    present = set(stats.analyzer.tokens(text))
+    total = sum(stats.idf(t) for t in terms)
+    return sum(stats.idf(t) for t in terms if t in present) / total
+
+
 class LexicalIndex:
     """An in-memory BM25 index over a fixed list of texts, plus document frequencies."""
 
@@ -95,33 +174,24 @@ class LexicalIndex:
     def idf(self, token: str) -> float:
         return math.log(1 + (self.size + 1) / (self.df.get(token, 0) + 0.5))
 
-    def scores(self, query: str) -> Any:
-        """BM25 scores of every document for ``query`` (a numpy array; zeros when nothing matches)."""
+    def scored(self, query: str, k: int) -> tuple[Any, list[tuple[int, float]]]:
+        """BM25 scores of every document for ``query`` (a numpy array) and the best ``k``
+        (document index, score) with a positive score, from one scoring pass."""
         import numpy as np
 
         tokens = [t for t in self.analyzer.tokens(query) if t in self.df]
         if not tokens or not self.size:
-            return np.zeros(self.size, dtype=np.float32)
-        return self._bm25.get_scores(tokens)
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(document index, BM25 score) of the best ``k`` documents with a positive score."""
-        tokens = [t for t in self.analyzer.tokens(query) if t in self.df]
-        if not tokens or not self.size:
-            return []
-        import numpy as np
-
+            return np.zeros(self.size, dtype=np.float32), []
         scores = self._bm25.get_scores(tokens)
         k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted(((int(i), float(scores[i])) for i in top), key=lambda x: -x[1])
-        return [(i, s) for i, s in ranked if s > 0]
+        return scores, [(i, s) for i, s in ranked if s > 0]
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(document index, BM25 score) of the best ``k`` documents with a positive score."""
+        return self.scored(query, k)[1]
 
     def coverage(self, query: str, text: str) -> float:
         """IDF-weighted share of the query's terms present in ``text`` (0..1)."""
-        terms = set(self.analyzer.tokens(query))
-        if not terms:
-            return 0.0
-        present = set(self.analyzer.tokens(text))
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms if t in present) / total
+        return _coverage(self, query, text)

@@ -28,7 +28,7 @@ def service(settings_factory, small_embeddings):
 
 
 def chunk_ids(service) -> list[str]:
-    return service.store.vectorstore._collection.get(include=[])["ids"]
+    return service.store.chunk_ids()
 
 
 def test_no_index_yet(settings_factory, small_embeddings) -> None:
@@ -137,10 +137,8 @@ def test_crash_between_articles_then_rerun(service, corpus: Path, monkeypatch) -
 
     def crashing(items, **kwargs):
         original(items[:2], **kwargs)  # two articles committed, then the process is stopped
-        chunks, texts, vectors = items[2]  # the third one's chunks are written, not committed
-        service.store.vectorstore._collection.upsert(
-            ids=[c.id for c in chunks], documents=texts, embeddings=vectors, metadatas=[c.metadata() for c in chunks]
-        )
+        service.store.stage_vectors(items[2:3])  # the third one's chunks are staged, not committed
+        service.store.stage_lexical(items[2:3])
         raise KeyboardInterrupt
 
     monkeypatch.setattr(service.store, "write_articles", crashing)
@@ -154,6 +152,8 @@ def test_crash_between_articles_then_rerun(service, corpus: Path, monkeypatch) -
     assert len(ids) == len(set(ids)) == report.chunks
     assert len(service.latest(100)) == 9
     assert not service.store.is_dirty()
+    # the lexicon holds exactly the committed chunks (the staged ones were cleaned up)
+    assert sorted(service.store.lexicon.rows(ids)) == sorted(ids) and service.store.lexicon.count() == len(ids)
 
 
 def test_rebuild_starts_over(service, settings_factory, small_embeddings) -> None:

@@ -105,7 +105,7 @@ class CommitLog:
         self.committed: set[str] = set(store.manifest())
         self.lock = threading.Lock()
         self.commits = 0
-        real = store._manifest
+        real = store.records
         log = self
 
         class Recording:
@@ -121,11 +121,11 @@ class CommitLog:
                     log.commits += 1
                 return real.upsert(ids=ids, **kwargs)
 
-        store._manifest = Recording()
+        store.records = Recording()
         self._real = real
 
     def restore(self) -> None:
-        self.store._manifest = self._real
+        self.store.records = self._real
 
     def is_committed(self, article_id: str) -> bool:
         with self.lock:
@@ -156,7 +156,7 @@ class CheckedService:
     def _check_chunks(self, question: str, cited: dict[str, Any]) -> None:
         store = self.service.store
         manifest = store.manifest()
-        collection = store.vectorstore._collection
+        collection = store.vectors
         for article_id, source in cited.items():
             entry = manifest.get(article_id)
             if entry is None:

@@ -63,7 +63,7 @@ async def test_answers_keep_coming_during_a_reindex(service: Any, monkeypatch: A
     # what would matter (Discord's heartbeat interval is ~41 s)
     assert result.worst_lag_ms < 2000, result
     # afterwards the index is complete and the generated articles are found
-    ids = service.store.vectorstore._collection.get(include=[])["ids"]
+    ids = service.store.chunk_ids()
     assert len(ids) == len(set(ids))
     assert len(service.latest(1000)) == ARTICLES + len(list((REPO / "corpus").glob("*.md")))
 
@@ -81,8 +81,8 @@ def test_the_citation_check_catches_an_uncommitted_article() -> None:
             return {"ids": ["a:h:0"]}
 
     class Store:
-        _manifest = SimpleNamespace(upsert=lambda **kwargs: None)
-        vectorstore = SimpleNamespace(_collection=Collection())
+        records = SimpleNamespace(upsert=lambda **kwargs: None)
+        vectors = Collection()
 
         def manifest(self) -> dict[str, ManifestEntry]:
             return {"a": ManifestEntry("a", "h", "A", None, None, 2, "")}

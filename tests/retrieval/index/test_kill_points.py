@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -139,6 +140,11 @@ def test_killed_then_rerun_gives_a_complete_index(
         assert meta["article_hash"] == record["article_hash"]  # no orphan of an unfinished write
         per_article[str(meta["article_id"])] = per_article.get(str(meta["article_id"]), 0) + 1
     assert per_article == expected == {aid: int(r["chunks"]) for aid, r in records.items()}
+    # the lexical index holds exactly the committed chunks too (none staged by the killed run is left)
+    lexicon = sqlite3.connect(tmp_path / "data" / "index" / "lexicon-newsbot.sqlite3")
+    lexical = dict(lexicon.execute("SELECT chunk_id, article_hash FROM chunks").fetchall())
+    assert sorted(lexical) == sorted(ids)
+    assert all(lexical[cid] == meta["article_hash"] for cid, meta in zip(ids, metas, strict=True))
 
     again = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600).stdout)
     assert again["unchanged"] == ARTICLES and again["added"] == 0 and again["chunks"] == report["chunks"]

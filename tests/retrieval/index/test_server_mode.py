@@ -78,3 +78,32 @@ def test_server_down_is_one_clear_line(settings_factory, small_embeddings) -> No
     settings = settings_factory(chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreUnavailable, match=r"cannot be reached"):
         open_service(settings, embeddings=small_embeddings)
+
+
+def test_two_processes_share_one_server(server, settings_factory, small_embeddings, corpus: Path, tmp_path: Path,
+                                        models_dir: Path) -> None:
+    """A `newsbot reindex` process on another "machine" (its own data folder) writes; this process
+    answers, its own lexicon brought in step incrementally by refresh()."""
+    from tests.conftest import cli_env, write_article
+
+    port, _ = server
+    writer_env = cli_env(tmp_path / "writer-data", corpus, models_dir,
+                         NEWSBOT_CHROMA_HOST="127.0.0.1", NEWSBOT_CHROMA_PORT=str(port))
+    cmd = [sys.executable, "-m", "bot.cli", "reindex", "--json"]
+    done = subprocess.run(cmd, env=writer_env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+    settings = settings_factory(chroma_host="127.0.0.1", chroma_port=port, data_dir=tmp_path / "reader-data")
+    reader = open_service(settings, embeddings=small_embeddings)  # builds its lexicon once from the server
+    assert reader.store.lexicon.count() == reader.store.count()
+    answer = reader.ask("Quel est le nouveau plafond du prix du pétrole russe ?")
+    assert "47,6 dollars" in answer.answer
+
+    write_article(corpus, "nouveau", "Le zanzibarien", "Le mot zanzibarien n'apparaît que dans cet article.")
+    done = subprocess.run(cmd, env=writer_env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert reader.refresh() == 1  # only the new article is read from the server
+    assert reader.refresh() == 0
+    assert reader.store.lexicon.count() == reader.store.count()
+    cited = reader.ask("Où apparaît le mot zanzibarien ?").cited_sources
+    assert cited and cited[0].article_id == "nouveau"

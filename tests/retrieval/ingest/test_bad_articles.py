@@ -155,7 +155,7 @@ def test_generated_articles_are_indexed_or_skipped(gen_service: object, files: l
         assert reason and "\n" not in reason and "Traceback" not in reason
     manifest = service.store.manifest()
     assert "ancre" in manifest  # nothing else affected
-    chunk_ids = service.store.vectorstore._collection.get(include=[])["ids"]
+    chunk_ids = service.store.chunk_ids()
     assert len(chunk_ids) == len(set(chunk_ids)) == sum(e.chunks for e in manifest.values())
     answer = service.ask("Quel phare est classé au patrimoine mondial ?")
     assert any(s.article_id == "ancre" for s in answer.sources)

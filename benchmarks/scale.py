@@ -1,0 +1,230 @@
+"""newsbot at scale (issue 14): what a growing index costs the bot, one-shot asks and the reindex.
+
+    NEWSBOT_MODEL_DIR=/work/main/.newsbot/models \\
+        nice -n 10 python benchmarks/scale.py --chunks 10000 [--json] [--work DIR]
+
+1. Fill: writes articles of real French text (paragraphs of the PIAF dev set, three per
+   article, shuffled; ``--piaf``) into a corpus folder until the chunker makes ``--chunks``
+   chunks, and indexes them through newsbot's own reindex with a FAST FAKE EMBEDDER (a
+   hash-seeded random unit vector per text, 384 dimensions like the default model): only the
+   fill uses it. Everything measured below uses the real default model.
+2. Bot (a fresh process, embedded index): start to first answer, RSS after it, p50/p95 over
+   100 questions; then 10 new articles are written and a `newsbot reindex` process started:
+   the time until the bot answers from one of them, and the slowest answer meanwhile (the
+   bot keeps asking; its lexicon refresh runs in a background thread, as in the bot).
+3. One-shot `newsbot ask` (fresh process): wall time and peak RSS.
+4. Unchanged `newsbot reindex`: wall time and peak RSS; disk used by the index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DIM = 384
+NEW_ARTICLES = 10
+
+
+class FakeEmbeddings:
+    """Fill-only: a deterministic random unit vector per text (no model)."""
+
+    def _one(self, text: str) -> list[float]:
+        import numpy as np
+
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+        v = np.random.default_rng(seed).standard_normal(DIM).astype("float32")
+        return list(map(float, v / np.linalg.norm(v)))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._one(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._one(text)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def env_for(work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "NEWSBOT_DATA_DIR": str(work / "data"),
+        "NEWSBOT_CORPUS_DIR": str(work / "corpus"),
+        "PYTHONPATH": str(REPO),
+        "HF_HUB_OFFLINE": "1",
+    })
+    return env
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stdout) of a command, through /usr/bin/time."""
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    peak_kb = int(done.stderr.strip().splitlines()[-1])
+    return seconds, peak_kb / 1024, done.stdout
+
+
+def paragraphs_and_questions(piaf: Path) -> tuple[list[str], list[str]]:
+    data = json.loads(piaf.read_text(encoding="utf-8"))
+    paragraphs, questions = [], []
+    for article in data["data"]:
+        for para in article["paragraphs"]:
+            paragraphs.append(para["context"])
+            questions.extend(qa["question"] for qa in para["qas"])
+    return paragraphs, questions
+
+
+def write_article(folder: Path, name: str, title: str, body: str, date: str) -> None:
+    path = folder / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'---\ntitle: "{title}"\ndate: {date}\nsource: Fil {name[:4]}\n---\n\n{body}\n', encoding="utf-8")
+
+
+def fill(work: Path, chunks: int, piaf: Path) -> dict[str, Any]:
+    from bot.settings import load_settings
+    from retrieval.index.chunking import chunk_spans
+    from retrieval.service import open_service
+
+    settings = load_settings(data_dir=work / "data", corpus_dir=work / "corpus")
+    paragraphs, _ = paragraphs_and_questions(piaf)
+    rng = random.Random(0)
+    corpus = work / "corpus"
+    made = n = 0
+    past = time.time() - 3600
+    while made < chunks:
+        body = "\n\n".join(rng.sample(paragraphs, 3))
+        made += len(chunk_spans(body, settings.chunk.size, settings.chunk.overlap))
+        day = 1 + n % 28
+        write_article(corpus, f"{n // 1000:04d}/{n:07d}", f"Dépêche {n}", body, f"2025-{1 + n % 12:02d}-{day:02d}")
+        path = corpus / f"{n // 1000:04d}/{n:07d}.md"
+        os.utime(path, (past, past))  # as an old corpus: an unchanged reindex may trust sizes and times
+        n += 1
+    started = time.perf_counter()
+    service = open_service(settings, create=True, embeddings=FakeEmbeddings())
+    report = service.reindex()
+    return {"articles": n, "chunks": report.chunks, "fill_seconds": round(time.perf_counter() - started, 1)}
+
+
+def bot_child(work: Path, piaf: Path) -> None:
+    """The bot's engine in a fresh process (run by the parent with --child)."""
+    started = time.perf_counter()
+    from bot.settings import load_settings
+    from retrieval.service import open_service
+
+    settings = load_settings(data_dir=work / "data", corpus_dir=work / "corpus")
+    _, questions = paragraphs_and_questions(piaf)
+    service = open_service(settings)
+    service.warm_up()
+    service.ask(questions[0])
+    first = time.perf_counter() - started
+    rss_first = rss_mb()
+    latencies = []
+    for q in random.Random(1).sample(questions, 100):
+        t = time.perf_counter()
+        service.ask(q)
+        latencies.append((time.perf_counter() - t) * 1000)
+
+    # 10 new articles and a reindex process; the bot keeps answering and refreshing in the background
+    for i in range(NEW_ARTICLES):
+        write_article(work / "corpus", f"new/{i}", f"Le zorglub numéro {i}",
+                      f"Le zorglubinet {i} a été observé pour la première fois à Quimper ce matin. " * 5, "2026-01-01")
+    stop = threading.Event()
+
+    def refresher() -> None:
+        while not stop.wait(1.0):
+            service.refresh()
+
+    threading.Thread(target=refresher, daemon=True).start()
+    reindex_started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "reindex", "--json"], env=env_for(work),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    slowest = 0.0
+    visible = None
+    rng = random.Random(2)
+    while time.perf_counter() - reindex_started < 600:
+        t = time.perf_counter()
+        answer = service.ask("Où a été observé le zorglubinet ?")
+        service.ask(rng.choice(questions))
+        slowest = max(slowest, (time.perf_counter() - t) * 1000 / 2)
+        if any(s.article_id.startswith("new/") for s in answer.cited_sources):
+            visible = time.perf_counter() - reindex_started
+            break
+    proc.wait()
+    stop.set()
+    print(json.dumps({
+        "bot_first_answer_s": round(first, 2), "bot_rss_mb": round(rss_first), "bot_rss_end_mb": round(rss_mb()),
+        "p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
+        "new_articles_answerable_s": None if visible is None else round(visible, 1),
+        "slowest_answer_meanwhile_ms": round(slowest),
+    }))
+
+
+def disk_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--piaf", type=Path, default=REPO.parent.parent / "shared" / "eval" / "piaf-dev.json")
+    parser.add_argument("--child", choices=["bot"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="newsbot-scale-"))
+    if args.child == "bot":
+        bot_child(work, args.piaf)
+        return
+    result: dict[str, Any] = {"requested_chunks": args.chunks, "embedder_for_fill": "fake (hash-seeded random)"}
+    if not (work / "data").exists():
+        result.update(fill(work, args.chunks, args.piaf))
+    env = env_for(work)
+    seconds, peak, out = timed([sys.executable, str(Path(__file__)), "--child", "bot", "--work", str(work),
+                                "--piaf", str(args.piaf)], env)
+    result.update(json.loads(out.strip().splitlines()[-1]))
+    result["bot_peak_rss_mb"] = round(peak)
+    seconds, peak, _ = timed([sys.executable, "-m", "bot.cli", "ask", "Quel est le nouveau plafond du prix du pétrole ?"],
+                             env)
+    result.update({"oneshot_ask_s": round(seconds, 2), "oneshot_ask_peak_rss_mb": round(peak)})
+    seconds, peak, out = timed([sys.executable, "-m", "bot.cli", "reindex", "--json"], env)
+    result.update({"unchanged_reindex_s": round(seconds, 2), "unchanged_reindex_peak_rss_mb": round(peak),
+                   "unchanged_reindex": json.loads(out)})
+    index = work / "data" / "index"
+    lexicon = next(index.glob("lexicon-*.sqlite3"), None)
+    result["disk_index_mb"] = round(disk_mb(index))
+    result["disk_lexicon_mb"] = round(lexicon.stat().st_size / 1e6) if lexicon else 0
+    with open("/proc/loadavg") as f:
+        result["load"] = f.read().split()[0]
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
