@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from retrieval.errors import IndexMismatch, IndexMissing, NewsbotError, StoreUnavailable
+from retrieval.errors import (
+    DiskFull,
+    IndexMismatch,
+    IndexMissing,
+    NewsbotError,
+    StoreUnavailable,
+    is_disk_full,
+)
 from retrieval.settings import Settings
 from retrieval.types import ArticleInfo, Chunk
 
@@ -49,6 +56,8 @@ def translate_store_errors(settings: Settings) -> Iterator[None]:
         name = type(exc).__name__
         text = str(exc).lower()
         log.debug("chroma error", exc_info=True)
+        if is_disk_full(exc):  # not damage: what is committed stays readable
+            raise DiskFull.at(settings.index_path) from None
         if settings.server_mode and (
             "connect" in text or "connection" in name.lower() or "timeout" in text or "refused" in text
         ):
