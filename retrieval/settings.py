@@ -43,11 +43,11 @@ class ChromaSettings(Section):
 
         url = urlsplit(data["host"].strip())
         if url.scheme != "http" or not url.hostname:
-            raise ValueError("give a host name or an http:// URL (e.g. http://localhost:8000)")
+            raise ValueError("NEWSBOT_CHROMA_HOST must be a host name or an http:// URL (e.g. http://localhost:8000)")
         try:
             port = url.port
         except ValueError as exc:
-            raise ValueError(f"invalid port in {data['host']!r}") from exc
+            raise ValueError(f"NEWSBOT_CHROMA_HOST: invalid port in {data['host']!r}") from exc
         return {**data, "host": url.hostname, **({"port": port} if port else {})}
 
 
@@ -322,5 +322,8 @@ def load_settings(cls: type[S] = Settings, /, **overrides: object) -> S:  # type
         first = exc.errors()[0]
         loc = tuple(str(p) for p in first.get("loc", ()))
         by_path = {path: env for env, path in env_names(cls).items()}
-        where = by_path.get(loc[:2]) or by_path.get(loc[:1]) or "settings"
-        raise ConfigError(f"invalid setting {where}: {first.get('msg')}") from None
+        where = by_path.get(loc[:2]) or by_path.get(loc[:1])
+        if where is None and loc and loc[0] in sections(cls):  # a check across the fields of a section
+            where = f"NEWSBOT_{loc[0].upper()}_*"
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {where or 'settings'}: {message}") from None
