@@ -1,0 +1,74 @@
+"""Quiet by default (issue 17 item 2): what a cron job's log gets from ``newsbot reindex 2>log``."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import configure_logging
+from tests.conftest import cli_env, write_article
+
+
+@pytest.mark.slow
+def test_a_redirected_reindex_writes_one_line_per_skipped_file(tmp_path: Path, corpus: Path, models_dir: Path) -> None:
+    write_article(corpus, "2025/08/doublon", "Un doublon", "Le même identifiant qu'un autre fichier.")
+    (corpus / "2025" / "08" / "doublon.txt").write_text("Un doublon\n\nLe même identifiant.", encoding="utf-8")
+    (corpus / "rapport.docx").write_bytes(b"PK\x03\x04 not an article")
+    env = cli_env(tmp_path / "data", corpus, models_dir)
+    log = tmp_path / "reindex.log"
+    with log.open("w") as err:
+        proc = subprocess.run([sys.executable, "-m", "bot.cli", "reindex"], stdout=subprocess.PIPE, stderr=err,
+                              text=True, env=env, timeout=600)
+    assert proc.returncode == 0
+    text = log.read_text()
+    assert "\r" not in text and "%|" not in text  # no progress bar fragments
+    assert "Loading weights" not in text and "WARNING" not in text and "Traceback" not in text
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text  # the skipped file, once, relative to the corpus
+    assert lines[0].startswith("newsbot: skipped 2025/08/doublon.txt: ") and str(corpus) not in lines[0]
+    assert "docx" not in text  # unsupported files only with -v
+    assert "4 added" in proc.stdout and "1 skipped" in proc.stdout
+
+    verbose = subprocess.run([sys.executable, "-m", "bot.cli", "reindex", "-v"], capture_output=True, text=True,
+                             env=env, timeout=600)
+    assert verbose.returncode == 0
+    assert verbose.stderr.count("rapport.docx") == 1
+    assert verbose.stderr.count("doublon.txt") == 1
+
+
+def emitted(capsys: pytest.CaptureFixture[str], logger: str, message: str, verbose: int) -> bool:
+    configure_logging(logging.WARNING, verbose)
+    try:
+        logging.getLogger(logger).warning(message)
+        return message in capsys.readouterr().err
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if handler.get_name() == "newsbot-cli":
+                logging.getLogger().removeHandler(handler)
+        logging.getLogger("discord.client").filters.clear()
+        for name in ("watchfiles", "py.warnings", "transformers"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize(
+    ("logger", "message"),
+    [
+        ("discord.client", "PyNaCl is not installed, voice will NOT be supported"),
+        ("discord.client", "davey is not installed, voice will NOT be supported"),
+        ("watchfiles.main", "KeyboardInterrupt caught, stopping watch"),
+        ("py.warnings", "UserWarning: a library's warnings.warn"),
+        ("transformers.modeling_utils", "Some weights were not used"),
+    ],
+)
+def test_library_noise_only_with_verbose(capsys: pytest.CaptureFixture[str], logger: str, message: str) -> None:
+    assert not emitted(capsys, logger, message, verbose=0)
+    assert emitted(capsys, logger, message, verbose=1)
+
+
+def test_newsbot_warnings_still_show(capsys: pytest.CaptureFixture[str]) -> None:
+    assert emitted(capsys, "retrieval.index.store", "the index is being rebuilt", verbose=0)
+    assert emitted(capsys, "discord.client", "a real discord.py warning", verbose=0)
