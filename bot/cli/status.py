@@ -55,17 +55,17 @@ def waiting(store: Any, settings: AppSettings) -> Waiting:
 
 
 def llm_reachable(settings: AppSettings) -> bool | None:
-    """Whether the LLM server answers (None: no LLM configured)."""
+    """Whether the LLM server answers HTTP at all (None: no LLM configured); loads no model."""
     if not settings.llm.enabled or not settings.llm.base_url:
         return None
     import httpx
 
     url = settings.llm.base_url.rstrip("/")
     try:
-        response = httpx.get(url + ("/api/tags" if settings.llm.provider == "ollama" else "/models"), timeout=3.0)
+        httpx.get(url + ("/api/tags" if settings.llm.provider == "ollama" else "/models"), timeout=3.0)
     except httpx.HTTPError:
         return False
-    return response.status_code < 500
+    return True
 
 
 def count_feeds(settings: AppSettings) -> int | None:
@@ -144,7 +144,7 @@ def render(data: dict[str, Any]) -> str:
     elif not index["exists"]:
         lines.append("             not built yet: run `newsbot reindex`")
     else:
-        lines.append(f"             {index['articles']} articles, {index['chunks']} chunks; "
+        lines.append(f"             {index['articles']} article{'s' if index['articles'] != 1 else ''}, {index['chunks']} chunks; "
                      f"last reindex {index['last_reindex'] or 'unknown'}")
     lines.append(f"corpus       {corpus['location']}")
     if not corpus["exists"]:
