@@ -90,9 +90,13 @@ def group_by_article(sources: list[Source]) -> list[list[Source]]:
 def article_line(passages: list[Source], style: Style = PLAIN, *, numbers: bool = True) -> str:
     """The article of ``passages``: title, date, where to read it (after its passages' numbers)."""
     first = passages[0]
-    parts = [style.paint(safe(first.title), "1"), date_text(first), safe(first.url or first.article_id)]
-    line = " — ".join(parts)
-    return "".join(f"[{p.n}]" for p in passages) + " " + line if numbers else line
+    line = " — ".join([safe(first.title), date_text(first), safe(first.url or first.article_id)])
+    if numbers:
+        line = "".join(f"[{p.n}]" for p in passages) + " " + line
+    if style.width:  # never breaks a URL
+        line = textwrap.fill(line, style.width, subsequent_indent="  ", break_long_words=False,
+                             break_on_hyphens=False)
+    return "\n".join(style.paint(part, "1") for part in line.split("\n"))
 
 
 def source_line(source: Source) -> str:
@@ -121,7 +125,10 @@ def wrap(text: str, style: Style) -> str:
     """``text`` wrapped to the terminal's width, paragraph by paragraph (not wrapped without one)."""
     if not style.width:
         return text
-    return "\n".join(textwrap.fill(line, style.width) if line.strip() else line for line in text.split("\n"))
+    return "\n".join(
+        textwrap.fill(line, style.width, break_long_words=False, break_on_hyphens=False) if line.strip() else line
+        for line in text.split("\n")
+    )
 
 
 def render_answer(answer: Answer, *, all_sources: bool = False, style: Style = PLAIN) -> str:

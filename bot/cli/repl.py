@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.cli.render import Style, render_answer, render_sources, safe
+from bot.cli.render import Style, render_answer, render_sources, safe, wrap
 from retrieval.errors import NewsbotError
 from retrieval.types import Answer, Turn
 
@@ -103,7 +103,7 @@ class Repl:
 
     def run(self) -> int:
         self._setup_line_editing()
-        self.say("newsbot — ask about the coverage. :help for commands, :quit to leave.")
+        self.say(wrap("newsbot — ask about the coverage. :help for commands, :quit to leave.", self.style))
         try:
             while True:
                 try:
