@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p = sub.add_parser("status", help="what the index holds, what waits to be indexed, what is configured")
     p.add_argument("--json", action="store_true", help="print the status as one JSON object")
+    p.add_argument(
+        "--load-model", action="store_true",
+        help="also load the embedding model (building it the first time, e.g. in a Docker image build) "
+        "and report how long it took",
+    )
     p.set_defaults(handler=cmd_status)
 
 
@@ -169,13 +174,32 @@ def render(data: dict[str, Any]) -> str:
         state = "reachable" if llm["reachable"] else "NOT reachable (extractive answers meanwhile)"
         lines.append(f"LLM          {llm['model']} at {llm['base_url']}: {state}")
     lines.append("Discord      token " + ("present" if data["discord"]["token_present"] else "missing (DISCORD_TOKEN)"))
+    if "model" in data:
+        model = data["model"]
+        lines.append(f"model        loaded in {model['seconds']} s" if model["loaded"] else f"model        {model['error']}")
     return "\n".join(safe(line) for line in lines)
+
+
+def load_model(settings: AppSettings) -> dict[str, Any]:
+    """Load (and the first time build) the embedding model as answering would, and time it."""
+    import time
+
+    from retrieval.embeddings.models import embeddings_from_settings
+
+    started = time.perf_counter()
+    try:
+        embeddings_from_settings(settings).embed_query("warm up")
+    except NewsbotError as exc:
+        return {"loaded": False, "error": str(exc)}
+    return {"loaded": True, "seconds": round(time.perf_counter() - started, 2)}
 
 
 def cmd_status(args: argparse.Namespace, settings: AppSettings) -> int:
     data = collect(settings)
+    if args.load_model:
+        data["model"] = load_model(settings)
     if args.json:
         emit_json(data)
     else:
         sys.stdout.write(render(data) + "\n")
-    return 1 if data["index"]["error"] else 0
+    return 1 if data["index"]["error"] or not data.get("model", {"loaded": True})["loaded"] else 0
