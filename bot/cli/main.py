@@ -134,6 +134,17 @@ class DropMessages(logging.Filter):
         return not str(record.msg).startswith(self.prefixes)
 
 
+class LibraryRootRecords(logging.Filter):
+    """Drops what a library logs on the root logger itself (onnxruntime's quantizer does:
+    "Please consider to run pre-processing before quantization")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "root" or record.levelno >= logging.ERROR:
+            return True
+        path = record.pathname.replace("\\", "/")
+        return not any(f"/{name}/" in path for name in QUIET_LIBRARIES)
+
+
 def log_level(settings: AppSettings, verbose: int, quiet: bool) -> int:
     if quiet:
         return logging.ERROR
@@ -161,6 +172,8 @@ def configure_logging(level: int, verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("newsbot: %(levelname)s: %(message)s"))
     handler.set_name("newsbot-cli")
+    if not verbose:
+        handler.addFilter(LibraryRootRecords())
     root = logging.getLogger()
     for old in list(root.handlers):  # ours from an earlier call (main() run twice in one process)
         if old.get_name() == "newsbot-cli":

@@ -69,6 +69,27 @@ def test_library_noise_only_with_verbose(capsys: pytest.CaptureFixture[str], log
     assert emitted(capsys, logger, message, verbose=1)
 
 
+def test_a_library_logging_on_the_root_logger_only_with_verbose(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("onnxruntime.quantization.quantize")  # logs advice with logging.warning()
+    assert spec is not None and spec.origin is not None
+
+    def advice(verbose: int) -> bool:
+        configure_logging(logging.WARNING, verbose)
+        try:
+            record = logging.LogRecord("root", logging.WARNING, spec.origin, 1, "Please consider to run "
+                                       "pre-processing before quantization", None, None)
+            logging.getLogger().handle(record)
+            return "pre-processing" in capsys.readouterr().err
+        finally:
+            for handler in list(logging.getLogger().handlers):
+                if handler.get_name() == "newsbot-cli":
+                    logging.getLogger().removeHandler(handler)
+
+    assert not advice(0) and advice(1)
+
+
 def test_newsbot_warnings_still_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert emitted(capsys, "retrieval.index.store", "the index is being rebuilt", verbose=0)
     assert emitted(capsys, "discord.client", "a real discord.py warning", verbose=0)
