@@ -67,7 +67,9 @@ def progress_bar(enabled: bool = True) -> tuple[Any, Any]:
     bar: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
-        if total == 0:
+        # the bar starts once the first chunks are embedded: after the model is loaded (and any
+        # message about building it), never sharing a line with it
+        if total == 0 or (done == 0 and "bar" not in bar):
             return
         if "bar" not in bar:
             bar["bar"] = tqdm(total=total, unit="chunk", desc="indexing", file=sys.stderr, leave=False, disable=None)

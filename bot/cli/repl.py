@@ -134,8 +134,7 @@ class Repl:
             self.out.flush()
 
         try:
-            with spinner("thinking…", sys.stderr) if self.last is None else contextlib.nullcontext():
-                answer = self.service.ask(text, self.history, on_token=on_token)
+            answer = self.service.ask(text, self.history, on_token=on_token)
         except NewsbotError as exc:
             self.say(f"! {safe(str(exc))}")
             return True

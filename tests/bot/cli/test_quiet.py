@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import subprocess
 import sys
@@ -93,3 +94,27 @@ def test_a_library_logging_on_the_root_logger_only_with_verbose(capsys: pytest.C
 def test_newsbot_warnings_still_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert emitted(capsys, "retrieval.index.store", "the index is being rebuilt", verbose=0)
     assert emitted(capsys, "discord.client", "a real discord.py warning", verbose=0)
+
+
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_the_progress_bar_only_on_a_terminal_and_after_the_model_loads(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli.engine import progress_bar
+
+    stream = _TTY() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    update, close = progress_bar(True)
+    update(0, 10)  # the model is still loading: no bar yet
+    assert stream.getvalue() == ""
+    update(5, 10)
+    update(10, 10)
+    close()
+    assert ("5/10" in stream.getvalue()) is terminal
+    if not terminal:
+        assert stream.getvalue() == ""
