@@ -51,7 +51,7 @@ def emitted(capsys: pytest.CaptureFixture[str], logger: str, message: str, verbo
             if handler.get_name() == "newsbot-cli":
                 logging.getLogger().removeHandler(handler)
         logging.getLogger("discord.client").filters.clear()
-        for name in ("watchfiles", "py.warnings", "transformers"):
+        for name in ("watchfiles", "py.warnings", "sentence_transformers"):
             logging.getLogger(name).setLevel(logging.NOTSET)
 
 
@@ -62,7 +62,7 @@ def emitted(capsys: pytest.CaptureFixture[str], logger: str, message: str, verbo
         ("discord.client", "davey is not installed, voice will NOT be supported"),
         ("watchfiles.main", "KeyboardInterrupt caught, stopping watch"),
         ("py.warnings", "UserWarning: a library's warnings.warn"),
-        ("transformers.modeling_utils", "Some weights were not used"),
+        ("sentence_transformers.SentenceTransformer", "No sentence-transformers model found"),
     ],
 )
 def test_library_noise_only_with_verbose(capsys: pytest.CaptureFixture[str], logger: str, message: str) -> None:
@@ -89,6 +89,21 @@ def test_a_library_logging_on_the_root_logger_only_with_verbose(capsys: pytest.C
                     logging.getLogger().removeHandler(handler)
 
     assert not advice(0) and advice(1)
+
+
+def test_model_libraries_are_told_to_be_quiet_unless_verbose() -> None:
+    from bot.cli.main import quiet_environment
+
+    # transformers logs through its own handler, at the level TRANSFORMERS_VERBOSITY gives it on import
+    quiet: dict[str, str] = {}
+    quiet_environment(0, quiet)
+    assert quiet["TRANSFORMERS_VERBOSITY"] == "error" and quiet["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
+    verbose: dict[str, str] = {}
+    quiet_environment(1, verbose)
+    assert "TRANSFORMERS_VERBOSITY" not in verbose and "HF_HUB_DISABLE_PROGRESS_BARS" not in verbose
+    chosen = {"TRANSFORMERS_VERBOSITY": "info"}
+    quiet_environment(0, chosen)
+    assert chosen["TRANSFORMERS_VERBOSITY"] == "info"  # a user's own choice wins
 
 
 def test_newsbot_warnings_still_show(capsys: pytest.CaptureFixture[str]) -> None:
