@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: chat test lint check install bench clean
+.PHONY: chat test lint check install bench clean status completion deploy-check docker
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,28 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## index the corpus (incrementally) and open the REPL, on the embedded defaults
+## open the REPL (it indexes the articles waiting in corpus/ first), on the embedded defaults
 chat: install
-	$(BIN)/newsbot reindex
 	$(BIN)/newsbot chat
+
+## what the index holds, what waits to be indexed, what is configured
+status: install
+	$(BIN)/newsbot status
+
+## bash completion for the newsbot command (zsh: newsbot --print-completion zsh)
+completion: install
+	mkdir -p $(HOME)/.local/share/bash-completion/completions
+	$(BIN)/newsbot --print-completion bash > $(HOME)/.local/share/bash-completion/completions/newsbot
+
+## lint the deployment files: the Dockerfile (hadolint) and the systemd unit (systemd-analyze)
+deploy-check: install
+	$(BIN)/hadolint deploy/Dockerfile
+	tmp=$$(mktemp -d) && sed 's#/opt/newsbot/.venv/bin/newsbot#$(abspath $(BIN))/newsbot#' deploy/newsbot.service \
+		> $$tmp/newsbot.service && systemd-analyze verify $$tmp/newsbot.service; status=$$?; rm -rf $$tmp; exit $$status
+
+## the CPU image with the model built in (needs a Docker engine)
+docker:
+	docker build -f deploy/Dockerfile -t newsbot .
 
 ## the whole test suite, slow tests included (real models, real Chroma server)
 test: install

@@ -51,3 +51,40 @@ class FetchError(NewsbotError):
 
 class LLMError(NewsbotError):
     """The LLM server failed; callers fall back to the extractive answer."""
+
+
+class DiskFull(NewsbotError):
+    """A write failed for lack of disk space; what was committed before stays readable."""
+
+    @classmethod
+    def at(cls, path: object) -> DiskFull:
+        """The error for a write under ``path``, saying how much space is left there."""
+        import shutil
+        from pathlib import Path
+
+        where = Path(str(path)).absolute()
+        probe = where
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        try:
+            free = shutil.disk_usage(probe).free // (1024 * 1024)
+        except OSError:
+            return cls(f"disk full (at {where})")
+        return cls(f"disk full ({free} MB free at {where})")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it came from) is a lack of disk space."""
+    import errno
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(current).lower()
+        if "database or disk is full" in text or "no space left on device" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -10,10 +10,11 @@ the others are ``NEWSBOT_<FIELD>``. Nothing here is read at import time: entry p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGED_E5 = "packaged:multilingual-e5-small"
@@ -34,8 +35,27 @@ class Section(BaseModel):
 
 
 class ChromaSettings(Section):
-    host: str | None = Field(None, description="Chroma server host; unset = embedded.")
-    port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    host: str | None = Field(
+        None, description="Chroma server host, or its URL (http://localhost:8000); unset = embedded."
+    )
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port (a port in the host's URL wins).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _host_as_url(cls, data: Any) -> Any:
+        """``http://localhost:8000`` is read as host ``localhost`` and port 8000."""
+        if not isinstance(data, dict) or not isinstance(data.get("host"), str) or "://" not in data["host"]:
+            return data
+        from urllib.parse import urlsplit
+
+        url = urlsplit(data["host"].strip())
+        if url.scheme != "http" or not url.hostname:
+            raise ValueError("NEWSBOT_CHROMA_HOST must be a host name or an http:// URL (e.g. http://localhost:8000)")
+        try:
+            port = url.port
+        except ValueError as exc:
+            raise ValueError(f"NEWSBOT_CHROMA_HOST: invalid port in {data['host']!r}") from exc
+        return {**data, "host": url.hostname, **({"port": port} if port else {})}
 
 
 class EmbeddingSettings(Section):
@@ -189,7 +209,14 @@ class Settings(BaseSettings):
     )
     watch: WatchSettings = Field(default_factory=WatchSettings)  # type: ignore[arg-type]
 
-    log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", description="Log level: DEBUG, INFO, WARNING or ERROR."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     # --- derived -------------------------------------------------------------------
     @property
@@ -251,6 +278,33 @@ def env_names(cls: type[BaseSettings]) -> dict[str, tuple[str, ...]]:
     return names
 
 
+def valid_env_names(cls: type[BaseSettings]) -> set[str]:
+    """Every name a settings class reads from the environment or ``.env``, aliases included."""
+    names = set(env_names(cls))
+    for field in cls.model_fields.values():
+        names.update(str(choice) for choice in getattr(field.validation_alias, "choices", None) or ())
+    return names
+
+
+def unknown_env_names(
+    cls: type[BaseSettings], environ: Mapping[str, str], dotenv: Mapping[str, object] | None = None
+) -> list[tuple[str, str, str | None]]:
+    """``NEWSBOT_*`` names of ``environ`` and of a ``.env`` file's values that no setting reads:
+    ``(name, where, closest valid name or None)``, where is ``"environment"`` or ``".env"``."""
+    import difflib
+
+    valid = valid_env_names(cls)
+    found: list[tuple[str, str, str | None]] = []
+    for where, names in (("environment", environ), (".env", dotenv or {})):
+        for name in sorted(names):
+            upper = name.upper()
+            if not upper.startswith("NEWSBOT_") or upper in valid:
+                continue
+            close = difflib.get_close_matches(upper, sorted(valid), n=1, cutoff=0.6)
+            found.append((name, where, close[0] if close else None))
+    return found
+
+
 def flat(settings: Settings) -> dict[str, Any]:
     """The settings named as in ``.env`` without the prefix: ``{"chunk_size": 1000, "k": 5, …}``."""
     values: dict[str, Any] = {}
@@ -291,5 +345,8 @@ def load_settings(cls: type[S] = Settings, /, **overrides: object) -> S:  # type
         first = exc.errors()[0]
         loc = tuple(str(p) for p in first.get("loc", ()))
         by_path = {path: env for env, path in env_names(cls).items()}
-        where = by_path.get(loc[:2]) or by_path.get(loc[:1]) or "settings"
-        raise ConfigError(f"invalid setting {where}: {first.get('msg')}") from None
+        where = by_path.get(loc[:2]) or by_path.get(loc[:1])
+        if where is None and loc and loc[0] in sections(cls):  # a check across the fields of a section
+            where = f"NEWSBOT_{loc[0].upper()}_*"
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {where or 'settings'}: {message}") from None

@@ -55,7 +55,7 @@ class StageBar:
             from tqdm import tqdm
 
             unit = "chunk" if stage == "indexing" else "question"
-            self.bar = tqdm(total=total, unit=unit, desc=stage, file=sys.stderr, leave=False)
+            self.bar = tqdm(total=total, unit=unit, desc=stage, file=sys.stderr, leave=False, disable=None)
             self.stage = stage
         self.bar.n = done
         self.bar.refresh()

@@ -3,23 +3,58 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.cli.render import render_answer, render_sources
+from bot.cli.render import Style, render_answer, render_sources, safe, wrap
 from retrieval.errors import NewsbotError
 from retrieval.types import Answer, Turn
 
 if TYPE_CHECKING:
     from bot.settings import AppSettings
 
+log = logging.getLogger("newsbot")
+
 HELP = """Ask a question about the coverage; follow-up questions use the conversation.
   :sources   every passage retrieved for the last answer
   :reset     forget the conversation
   :help      this help
   :quit      leave (Ctrl-D and Ctrl-C too)"""
+
+
+@contextlib.contextmanager
+def spinner(text: str, stream: TextIO, *, interval: float = 0.1) -> Iterator[None]:
+    """A spinner on ``stream`` while the block runs, on a terminal only; erased at the end."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        yield
+        return
+    done = threading.Event()
+
+    def spin() -> None:
+        frames = "|/-\\"
+        i = 0
+        while not done.wait(interval):
+            stream.write(f"\r{frames[i % len(frames)]} {text}")
+            stream.flush()
+            i += 1
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        stream.write("\r" + " " * (len(text) + 2) + "\r")
+        stream.flush()
 
 
 class Repl:
@@ -31,6 +66,7 @@ class Repl:
         read: Callable[[str], str] | None = None,
         out: TextIO | None = None,
         history_file: Path | None = None,
+        style: Style | None = None,
     ) -> None:
         self.service = service
         self.settings = settings
@@ -40,6 +76,7 @@ class Repl:
         self._read = read or input
         self._history_file = history_file if history_file is not None else settings.data_dir / "chat_history"
         self._readline: Any = None
+        self.style = style if style is not None else Style.for_stream(self.out)
 
     def _setup_line_editing(self) -> None:
         if self._read is not input:
@@ -60,12 +97,13 @@ class Repl:
                 self._readline.write_history_file(self._history_file)
 
     def say(self, text: str = "") -> None:
+        """Write text already made safe for the terminal (see :func:`bot.cli.render.safe`)."""
         self.out.write(text + "\n")
         self.out.flush()
 
     def run(self) -> int:
         self._setup_line_editing()
-        self.say("newsbot — ask about the coverage. :help for commands, :quit to leave.")
+        self.say(wrap("newsbot — ask about the coverage. :help for commands, :quit to leave.", self.style))
         try:
             while True:
                 try:
@@ -92,24 +130,31 @@ class Repl:
 
         def on_token(token: str) -> None:
             streamed.append(token)
-            self.out.write(token)
+            self.out.write(safe(token))
             self.out.flush()
 
         try:
             answer = self.service.ask(text, self.history, on_token=on_token)
         except NewsbotError as exc:
-            self.say(f"! {exc}")
+            self.say(f"! {safe(str(exc))}")
+            return True
+        except Exception as exc:  # the conversation goes on whatever one question does
+            log.debug("unexpected error", exc_info=True)
+            self.say(f"! unexpected error ({type(exc).__name__}: {safe(str(exc))}); run with -v for details")
             return True
         if streamed and "".join(streamed).strip() == answer.answer.strip():
-            # the answer was shown as it streamed: show what follows it
+            # the answer was shown as it streamed: show what follows it (its sources)
             self.say()
-            self.say(render_answer(answer)[len(answer.answer):].rstrip())
+            if answer.cited_sources:
+                self.say()
+                self.say(self.style.paint("Sources:", "1"))
+                self.say(render_sources(answer.cited_sources, style=self.style))
         elif streamed:  # the checked answer differs from the stream (citations fixed, fallback)
             self.say()
             self.say("")
-            self.say(render_answer(answer))
+            self.say(render_answer(answer, style=self.style))
         else:
-            self.say(render_answer(answer))
+            self.say(render_answer(answer, style=self.style))
         self.say()
         self.last = answer
         self.history.append(Turn(question=text, answer=answer.answer))
@@ -127,9 +172,9 @@ class Repl:
             if self.last is None or not self.last.sources:
                 self.say("No sources yet.")
             else:
-                self.say(render_sources(self.last.sources))
+                self.say(render_sources(self.last.sources, style=self.style))
         elif name == ":help":
             self.say(HELP)
         else:
-            self.say(f"Unknown command {name}. {HELP}")
+            self.say(f"Unknown command {safe(name)}. {HELP}")
         return True

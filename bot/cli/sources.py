@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.main import emit_json
+from bot.cli.main import UsageError, emit_json
+from bot.cli.render import safe
 
 if TYPE_CHECKING:
     from bot.settings import AppSettings
@@ -39,7 +40,7 @@ def reindex_if_needed(args: argparse.Namespace, settings: AppSettings, added: in
 def say(text: str, *, failed: bool = False) -> None:
     """One line of output; failures go to standard error."""
     stream = sys.stderr if failed else sys.stdout
-    stream.write(text + "\n")
+    stream.write(safe(text) + "\n")
     stream.flush()
 
 
@@ -48,9 +49,28 @@ def print_lines(lines: list[tuple[str, bool]]) -> None:
         say(text, failed=failed)
 
 
+def not_urls(urls: list[str]) -> list[str]:
+    """The arguments that are not http(s) URLs with a host."""
+    from urllib.parse import urlsplit
+
+    bad = []
+    for url in urls:
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            bad.append(url)
+            continue
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            bad.append(url)
+    return bad
+
+
 def cmd_add(args: argparse.Namespace, settings: AppSettings) -> int:
     from retrieval.ingest.fetch import add_urls
 
+    bad = not_urls(list(args.urls))
+    if bad:  # nothing is fetched: a typo in one argument is a usage error, not a half-done run
+        raise UsageError(f"not a web page address (give http:// or https:// URLs): {', '.join(map(repr, bad))}")
     results = add_urls(settings, list(args.urls))
     added = sum(1 for r in results if r.status == "added")
     failed = sum(1 for r in results if r.status == "failed")

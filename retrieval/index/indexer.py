@@ -78,6 +78,11 @@ class Indexer:
         report.removed.extend(removed)
         return Plan(to_embed, removed, report, seen)
 
+    def pending(self) -> Plan:
+        """What a reindex would do now (files looked at as a reindex would; nothing is embedded)."""
+        manifest = self.store.manifest()
+        return self.plan(self.scan(manifest, full_check=False), manifest)
+
     def scan(self, manifest: dict[str, ManifestEntry], *, full_check: bool) -> CorpusScan:
         """The corpus; a file whose size, time and chunking are those of the committed version is not read."""
         salt = chunk_salt(self.settings)

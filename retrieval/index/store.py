@@ -24,7 +24,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from retrieval.errors import IndexMismatch, IndexMissing, NewsbotError, StoreUnavailable
+from retrieval.errors import (
+    DiskFull,
+    IndexMismatch,
+    IndexMissing,
+    NewsbotError,
+    StoreUnavailable,
+    is_disk_full,
+)
 from retrieval.index.lexicon import LexicalRow, Lexicon
 from retrieval.settings import Settings
 from retrieval.types import ArticleInfo, Chunk
@@ -85,6 +92,8 @@ def translate_store_errors(settings: Settings) -> Iterator[None]:
         ) from None
     except Exception as exc:  # anything else Chroma or its SQLite raise: a damaged or foreign index
         log.debug("chroma error", exc_info=True)
+        if is_disk_full(exc):  # not damage: what is committed stays readable
+            raise DiskFull.at(settings.index_path) from None
         raise StoreUnavailable(
             f"index unavailable ({type(exc).__name__}); if the folder {settings.index_path} is damaged, "
             "run `newsbot reindex --rebuild`"

@@ -78,3 +78,42 @@ def test_an_invalid_section_setting_names_its_variable(monkeypatch: pytest.Monke
     monkeypatch.setenv("NEWSBOT_DISCORD_THREAD_ARCHIVE", "5")
     with pytest.raises(ConfigError, match="NEWSBOT_DISCORD_THREAD_ARCHIVE"):
         load_settings()
+
+
+def test_unknown_names_get_the_closest_valid_one() -> None:
+    from retrieval.settings import unknown_env_names, valid_env_names
+
+    assert "DISCORD_TOKEN" in valid_env_names(AppSettings) and "NEWSBOT_DISCORD_TOKEN" in valid_env_names(AppSettings)
+    found = unknown_env_names(
+        AppSettings,
+        {"NEWSBOT_CHUNKSIZE": "200", "NEWSBOT_K": "3", "PATH": "/bin", "NEWSBOT_DISCORD_TOKEN": "x"},
+        {"NEWSBOT_EMBEDING_MODEL": "foo", "NEWSBOT_ZZZZZZZZZZZZZZZZZZZZ": "1"},
+    )
+    assert found == [
+        ("NEWSBOT_CHUNKSIZE", "environment", "NEWSBOT_CHUNK_SIZE"),
+        ("NEWSBOT_EMBEDING_MODEL", ".env", "NEWSBOT_EMBEDDING_MODEL"),
+        ("NEWSBOT_ZZZZZZZZZZZZZZZZZZZZ", ".env", None),
+    ]
+
+
+def test_log_level_is_one_of_the_known_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_LOG_LEVEL", "LOUD")
+    with pytest.raises(ConfigError, match="NEWSBOT_LOG_LEVEL"):
+        load_settings()
+    monkeypatch.setenv("NEWSBOT_LOG_LEVEL", "debug")
+    assert load_settings().log_level == "DEBUG"
+
+
+def test_chroma_host_accepts_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_CHROMA_HOST", "http://localhost:8001")
+    settings = load_settings()
+    assert (settings.chroma.host, settings.chroma.port) == ("localhost", 8001)
+    monkeypatch.setenv("NEWSBOT_CHROMA_HOST", "http://chroma.internal/")
+    monkeypatch.setenv("NEWSBOT_CHROMA_PORT", "9000")
+    settings = load_settings()
+    assert (settings.chroma.host, settings.chroma.port) == ("chroma.internal", 9000)
+    monkeypatch.setenv("NEWSBOT_CHROMA_HOST", "localhost")
+    assert load_settings().chroma.host == "localhost"
+    monkeypatch.setenv("NEWSBOT_CHROMA_HOST", "ftp://localhost:21")
+    with pytest.raises(ConfigError, match="NEWSBOT_CHROMA_HOST"):
+        load_settings()

@@ -71,15 +71,23 @@ def test_add_json_and_nothing_new_means_no_reindex(site: NewsSite, env: Path, fa
 
 def test_add_failures_are_one_line_each_and_exit_1(site: NewsSite, env: Path, fake: FakeService, capsys) -> None:
     status = main(["add", site.url("/introuvable"), site.url("/document.pdf"), site.url("/rubrique/politique"),
-                   site.url("/lent"), "ftp://exemple.fr/x"])
+                   site.url("/lent")])
     out, err = capsys.readouterr()
     assert status == 1
     assert out == ""
     lines = err.strip().splitlines()
-    assert len(lines) == 5 and all(line.startswith("failed ") for line in lines)
+    assert len(lines) == 4 and all(line.startswith("failed ") for line in lines)
     assert "Traceback" not in err
     assert fake.reindexed == 0
     assert corpus_files(env) == []
+
+
+def test_add_with_a_non_url_is_a_usage_error(site: NewsSite, env: Path, fake: FakeService, capsys) -> None:
+    status = main(["add", site.url("/introuvable"), "ftp://exemple.fr/x", "exemple.fr/article"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and "'ftp://exemple.fr/x'" in err and "'exemple.fr/article'" in err
+    assert corpus_files(env) == [] and fake.reindexed == 0  # nothing fetched
 
 
 def test_feeds_report_and_reindex(site: NewsSite, env: Path, fake: FakeService, capsys) -> None:
