@@ -43,9 +43,9 @@ def cmd_bot(args: argparse.Namespace, settings: AppSettings) -> int:
 def run_bot(service: Any, settings: AppSettings, token: str) -> int:
     import discord
 
-    from bot.discord.app import create_bot
+    from bot.discord.app import NewsBot
 
-    bot = create_bot(service, settings)
+    bot = NewsBot(service, settings)
     try:
         bot.run(token, log_handler=None)  # newsbot's own logging is already configured
     except discord.LoginFailure:

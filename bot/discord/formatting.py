@@ -4,7 +4,7 @@ An answer becomes Discord markdown: the answer with its ``[n]`` markers, then a 
 sources block (title, date, and the link between ``<…>`` so that Discord shows no
 preview, or the article id when there is no link). Text longer than Discord's 2,000
 characters is split on paragraph, line or sentence boundaries, never inside a link, a
-citation marker or a mention. Conversations are rebuilt from a thread's messages.
+citation marker or a mention. :func:`answer_body` reads one of the bot's answers back.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
 
-from retrieval.types import Answer, ArticleInfo, ReindexReport, Source, Turn
+from retrieval.types import Answer, ArticleInfo, ReindexReport, Source
 
 DISCORD_LIMIT = 2000  # Discord's hard limit on a message's content (not a tunable)
 
@@ -223,36 +223,3 @@ def answer_body(text: str, language: str = "fr") -> tuple[str | None, str]:
         question = re.sub(r"\\(.)", r"\1", lines[0][2:]).strip()
         lines = lines[1:]
     return question, "\n".join(lines).strip()
-
-
-def turns_from_messages(
-    messages: Sequence[tuple[bool, str]], max_turns: int, language: str = "fr"
-) -> list[Turn]:
-    """A conversation from chronological ``(from_the_bot, content)`` pairs.
-
-    A user's message opens a turn; the bot's following messages (an answer may be split
-    over several) are its answer. Only the last ``max_turns`` turns are kept.
-    """
-    turns: list[Turn] = []
-    question: str | None = None
-    answer: list[str] = []
-
-    def close() -> None:
-        if question is not None:
-            turns.append(Turn(question=question, answer="\n".join(answer).strip()))
-
-    for from_bot, content in messages:
-        if not content.strip():
-            continue
-        if from_bot:
-            quoted, body = answer_body(content, language)
-            if quoted:  # an answer to /ask carries its question
-                close()
-                question, answer = quoted, []
-            if question is not None and body:
-                answer.append(body)
-        else:
-            close()
-            question, answer = one_line(content), []
-    close()
-    return turns[-max_turns:] if max_turns > 0 else []

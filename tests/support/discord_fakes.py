@@ -330,3 +330,20 @@ def assert_no_pings(fake: FakeDiscord) -> None:
         data = payload.get("data", payload)  # interaction responses nest their message
         if "content" in data or "components" in data:
             assert pings_nobody(data.get("allowed_mentions")), payload
+
+
+def mention(text: str) -> str:
+    """A message mentioning the bot."""
+    return f"<@{BOT_ID}> {text}"
+
+
+async def start_bot(service: Any, settings: Any, monkeypatch: Any, **kwargs: Any) -> SimpleNamespace:
+    """A real NewsBot over ``service`` with the fake REST layer, set up as ``Client.login`` would."""
+    from bot.discord.app import NewsBot
+
+    bot = NewsBot(service, settings, **kwargs)
+    fake = FakeDiscord(bot, monkeypatch)
+    fake.setup_world()
+    await bot._async_setup_hook()  # what Client.login does before setup_hook
+    await bot.setup_hook()
+    return SimpleNamespace(bot=bot, fake=fake, service=service, settings=settings)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.errors import InvalidQuestion
-from retrieval.types import Answer, ArticleInfo, ReindexReport, Source, Turn
+from retrieval.types import Answer, ArticleInfo, QueryScope, ReindexReport, Source, Turn
 
 
 def source(n: int, *, title: str = "Sommet en Alaska", url: str | None = "https://example.org/alaska",
@@ -22,6 +22,7 @@ class Call:
     question: str
     history: list[Turn]
     thread: str
+    scope: QueryScope | None = None
 
 
 @dataclass
@@ -35,10 +36,10 @@ class FakeService:
     calls: list[Call] = field(default_factory=list)
     reindexed: int = 0
 
-    def ask(self, question: str, history: Any = (), *, on_token: Any = None) -> Answer:
+    def ask(self, question: str, history: Any = (), *, on_token: Any = None, scope: QueryScope | None = None) -> Answer:
         if not question.strip():
             raise InvalidQuestion("the question is empty")
-        self.calls.append(Call(question, list(history), threading.current_thread().name))
+        self.calls.append(Call(question, list(history), threading.current_thread().name, scope))
         if self.delay:
             time.sleep(self.delay)  # blocks the worker thread, like a model would
         if self.error is not None:

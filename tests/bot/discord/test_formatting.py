@@ -16,9 +16,8 @@ from bot.discord.formatting import (
     split_message,
     strip_mention,
     thread_name,
-    turns_from_messages,
 )
-from retrieval.types import Answer, ArticleInfo, Source, Turn
+from retrieval.types import Answer, ArticleInfo, Source
 
 CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 LINK = re.compile(r"<https?://[^>\s]*>")
@@ -92,19 +91,6 @@ def test_mentions_and_questions() -> None:
     assert thread_name("mot " * 100).endswith("…") and len(thread_name("mot " * 100)) <= 90
 
 
-def test_turns_from_a_thread() -> None:
-    messages = [
-        (False, "Q1 ?"),
-        (True, "R1 [1].\n\n**Sources**\n[1] **T** — <https://x>"),
-        (True, "suite de R1."),
-        (False, "Q2 ?"),
-        (True, "R2."),
-        (False, "Q3 ?"),
-    ]
-    assert turns_from_messages(messages, 6) == [
-        Turn("Q1 ?", "R1 [1].\nsuite de R1."), Turn("Q2 ?", "R2."), Turn("Q3 ?", "")]
-    assert turns_from_messages(messages, 1) == [Turn("Q3 ?", "")]
-    assert turns_from_messages(messages, 0) == []
 
 
 def test_quoted_question_of_an_ask_answer() -> None:
