@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.errors import NewsTree
@@ -97,8 +98,7 @@ class NewsBot(commands.Bot):
         for extension in self.initial_extensions:
             await self.load_extension(extension)
         if self.settings.discord.sync_commands:
-            synced = await self.tree.sync()
-            log.info("slash commands registered: %s", ", ".join(c.name for c in synced))
+            await self.sync_commands()
         if self.settings.watch.corpus:
             from retrieval.ingest.watch import awatch_corpus
 
@@ -112,6 +112,17 @@ class NewsBot(commands.Bot):
                     stop_event=self._watch_stop,
                 )
             )
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands; a refusal is logged and the bot goes on without them
+        (mentions and replies need no slash command)."""
+        try:
+            synced = await self.tree.sync()
+        except (app_commands.CommandSyncFailure, discord.HTTPException) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            log.error("could not register the slash commands (%s): going on with mentions and replies only", first)
+            return
+        log.info("slash commands registered: %s", ", ".join(c.name for c in synced))
 
     async def on_ready(self) -> None:
         log.warning("connected to Discord as %s (id %s)", self.user, getattr(self.user, "id", "?"))
@@ -138,3 +149,30 @@ class NewsBot(commands.Bot):
         """``fn(*args, **kwargs)`` in the feedback thread (never queued behind questions)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.io_executor, functools.partial(fn, *args, **kwargs))
+
+
+# -- connection logging --------------------------------------------------------------------
+class ReconnectLog(logging.Filter):
+    """discord.py logs each reconnect attempt as an error with a traceback; a lost connection
+    that the bot recovers from is routine: one INFO line saying why and when it retries."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Attempting a reconnect"):
+            reason = ""
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+            delay = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "Discord connection lost (%s): reconnecting in %.1f s"
+            record.args = (reason or "no reason given", delay)
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_reconnects() -> Callable[[], None]:
+    """Install :class:`ReconnectLog` on discord.py's client logger; returns its removal."""
+    logger = logging.getLogger("discord.client")
+    flt = ReconnectLog()
+    logger.addFilter(flt)
+    return lambda: logger.removeFilter(flt)

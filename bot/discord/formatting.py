@@ -18,12 +18,18 @@ from importlib import resources
 from retrieval.types import Answer, ArticleInfo, ReindexReport, Source
 
 DISCORD_LIMIT = 2000  # Discord's hard limit on a message's content (not a tunable)
+MAX_MESSAGES = 5  # an answer (or a listing) is never more messages than this, whatever it holds
+TITLE_LIMIT = 300  # characters of a title shown (a front matter or a page may hold 100 KB)
+ANSWER_LIMIT = 6000  # characters of an answer's text shown (three messages)
+URL_LIMIT = 300  # a longer URL is not shown (the article id is)
+ID_LIMIT = 120
+DATE_LIMIT = 40
 
-# Spans a split must never cut: <links>, [text](links), bare links, [n] / [1, 2] markers,
+_CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
+# Spans a split must never cut: <links>, bare links, [n] / [1, 2] markers,
 # user/role/channel mentions and custom emojis.
 _PROTECTED = re.compile(
     r"<https?://[^>\s]*>"
-    r"|\[[^\]\n]{0,200}\]\([^)\s]*\)"
     r"|https?://\S+"
     r"|\[\d+(?:\s*[,;–-]\s*\d+)*\]"
     r"|<(?:@[!&]?|#)\d+>"
@@ -34,8 +40,14 @@ _LINE = re.compile(r"\n")
 # a sentence end, with closing quotes/brackets and the citation markers that follow it
 _SENTENCE = re.compile(r"[.!?…][)\]»\"'”’]*(?:[ \t]*\[\d+(?:\s*[,;–-]\s*\d+)*\])*(?=\s)")
 _SPACE = re.compile(r"\s+")
-_MARKDOWN = re.compile(r"([\\*_~|`>])")
+# Discord markdown, brackets and parentheses included: "[text](url)" is a masked link whose
+# text can say anything; escaped, every one of these shows as itself
+_MARKDOWN = re.compile(r"([\\*_~|`>\[\]()])")
+# control characters (newline and tab aside) and direction overrides (they disguise text)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MASS_MENTION = re.compile(r"@(everyone|here)")
+_ESCAPED = re.compile(r"\\(.)")
+_URL = re.compile(r"https?://[^\s<>\"`]+", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)
@@ -49,8 +61,31 @@ def texts(language: str = "fr") -> dict[str, str]:
 
 
 # -- small escapes -----------------------------------------------------------------------
+def clean(text: str) -> str:
+    """``text`` without control characters or direction overrides (tabs become spaces)."""
+    return _CONTROL.sub("", text.replace("\t", " ").replace("\r", " "))
+
+
 def escape_markdown(text: str) -> str:
-    return _MARKDOWN.sub(r"\\\1", text)
+    """``text`` shown as it is: no markdown, no masked link, no control character."""
+    return _MARKDOWN.sub(r"\\\1", clean(text))
+
+
+def escape_text(text: str) -> str:
+    """Like :func:`escape_markdown`, keeping ``[n]`` citation markers as they are (an answer's
+    text: quoted article sentences or an LLM's words, either of which may try to make a link)."""
+    out: list[str] = []
+    pos = 0
+    for m in _CITATION.finditer(text):
+        out.append(escape_markdown(text[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(escape_markdown(text[pos:]))
+    return "".join(out)
+
+
+def unescape(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text)
 
 
 def defang_mentions(text: str) -> str:
@@ -58,9 +93,25 @@ def defang_mentions(text: str) -> str:
     return _MASS_MENTION.sub("@\u200b\\1", text)
 
 
-def no_preview_link(url: str) -> str:
-    """A link between ``<…>`` (Discord shows no preview); unsafe characters are escaped."""
-    safe = url.strip().replace(" ", "%20").replace(">", "%3E").replace("<", "%3C")
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word when one ends near the limit."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def no_preview_link(url: str) -> str | None:
+    """An article's own http(s) URL between ``<…>`` (shown as it is, no preview); None when
+    the value is not one plain URL or is too long to show."""
+    url = clean(url).strip()
+    m = _URL.fullmatch(url)
+    if m is None or len(url) > URL_LIMIT:
+        return None
+    safe = url.replace("[", "%5B").replace("]", "%5D").replace("|", "%7C")
     return f"<{safe}>"
 
 
@@ -68,13 +119,27 @@ def one_line(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def show_title(title: str) -> str:
+    return defang_mentions(escape_markdown(clip(one_line(clean(title)), TITLE_LIMIT)))
+
+
+def show_id(article_id: str) -> str:
+    return "`" + clip(one_line(clean(article_id)).replace("`", ""), ID_LIMIT) + "`"
+
+
+def where(url: str | None, article_id: str) -> str:
+    """The article's own URL (no preview), else its id."""
+    link = no_preview_link(url) if url else None
+    return link or show_id(article_id)
+
+
 # -- answers -----------------------------------------------------------------------------
 def source_line(source: Source) -> str:
-    title = defang_mentions(escape_markdown(one_line(source.title)))
-    parts = [f"[{source.n}] **{title or source.article_id}**"]
+    title = show_title(source.title) or show_id(source.article_id)
+    parts = [f"[{source.n}] **{title}**"]
     if source.date:
-        parts.append(escape_markdown(source.date))
-    parts.append(no_preview_link(source.url) if source.url else f"`{source.article_id.replace('`', '')}`")
+        parts.append(escape_markdown(clip(one_line(source.date), DATE_LIMIT)))
+    parts.append(where(source.url, source.article_id))
     return " — ".join(parts)
 
 
@@ -88,10 +153,10 @@ def render_answer(answer: Answer, *, language: str = "fr", quote_question: bool 
     """The whole answer as Discord markdown (may exceed 2,000 characters: see split_message)."""
     out: list[str] = []
     if quote_question:
-        out.append(f"> {defang_mentions(escape_markdown(one_line(answer.question)))}")
+        out.append(f"> {defang_mentions(escape_markdown(clip(one_line(answer.question), TITLE_LIMIT)))}")
     if answer.notice:
-        out.append(f"*({answer.notice})*")
-    out.append(defang_mentions(answer.answer.strip()))
+        out.append(f"*({defang_mentions(escape_markdown(clip(one_line(answer.notice), TITLE_LIMIT)))})*")
+    out.append(defang_mentions(escape_text(clip(answer.answer.strip(), ANSWER_LIMIT))))
     sources = render_sources(answer.cited_sources, language)
     if sources:
         out.extend(["", sources])
@@ -100,25 +165,27 @@ def render_answer(answer: Answer, *, language: str = "fr", quote_question: bool 
 
 def render_partial(text: str, limit: int = DISCORD_LIMIT) -> str:
     """The text streamed so far, cut to fit one message, with a mark that more is coming."""
-    text = defang_mentions(text.strip())
+    text = defang_mentions(escape_text(text.strip()))
     if len(text) + 2 <= limit:
         return f"{text} …" if text else "…"
-    return text[: limit - 2].rstrip() + " …"
+    cut = text[: limit - 2]
+    return cut[: cut.rfind(" ")].rstrip() + " …" if " " in cut else cut + " …"
 
 
 def render_apology(language: str = "fr", reason: str | None = None) -> str:
     t = texts(language)
-    return t["failed"].format(reason=reason) if reason else t["apology"]
+    if not reason:
+        return t["apology"]
+    return t["failed"].format(reason=defang_mentions(escape_markdown(clip(one_line(reason), TITLE_LIMIT))))
 
 
 def render_latest(infos: Iterable[ArticleInfo], language: str = "fr") -> str:
     t = texts(language)
     lines = [t["latest_header"]]
     for info in infos:
-        date = f" — {escape_markdown(info.date)}" if info.date else ""
-        where = f" — {no_preview_link(info.url)}" if info.url else f" — `{info.article_id.replace('`', '')}`"
-        title = defang_mentions(escape_markdown(one_line(info.title)))
-        lines.append(t["latest_line"].format(title=title, date=date, where=where))
+        date = f" — {escape_markdown(clip(one_line(info.date), DATE_LIMIT))}" if info.date else ""
+        title = show_title(info.title) or show_id(info.article_id)
+        lines.append(t["latest_line"].format(title=title, date=date, where=f" — {where(info.url, info.article_id)}"))
     return "\n".join(lines) if len(lines) > 1 else t["latest_empty"]
 
 
@@ -132,7 +199,7 @@ def render_rate_limited(seconds: float, language: str = "fr") -> str:
 
 def thread_name(question: str, limit: int = 90) -> str:
     """A thread title from the question (Discord allows 100 characters)."""
-    text = one_line(question) or "?"
+    text = one_line(clean(question)) or "?"
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -206,10 +273,19 @@ def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
     return pieces
 
 
+def message_parts(text: str, max_messages: int = MAX_MESSAGES, limit: int = DISCORD_LIMIT) -> list[str]:
+    """:func:`split_message`, never more than ``max_messages`` pieces (the last then ends in "…")."""
+    parts = split_message(text, limit)
+    if len(parts) <= max_messages:
+        return parts
+    last = parts[max_messages - 1]
+    return [*parts[: max_messages - 1], last[: limit - 2].rstrip() + " …"]
+
+
 # -- questions and conversations ---------------------------------------------------------
 def strip_mention(content: str, user_id: int) -> str:
     """The question of a message, without the bot's mention(s)."""
-    return one_line(re.sub(rf"<@!?{user_id}>", " ", content))
+    return one_line(clean(re.sub(rf"<@!?{user_id}>", " ", content)))
 
 
 def answer_body(text: str, language: str = "fr") -> tuple[str | None, str]:
@@ -220,6 +296,6 @@ def answer_body(text: str, language: str = "fr") -> tuple[str | None, str]:
         lines = lines[: lines.index(header)]
     question = None
     if lines and lines[0].startswith("> "):
-        question = re.sub(r"\\(.)", r"\1", lines[0][2:]).strip()
+        question = unescape(lines[0][2:]).strip()
         lines = lines[1:]
-    return question, "\n".join(lines).strip()
+    return question, unescape("\n".join(lines)).strip()

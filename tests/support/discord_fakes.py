@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import re
+import unicodedata
 from types import SimpleNamespace
 from typing import Any
 
@@ -347,3 +349,38 @@ async def start_bot(service: Any, settings: Any, monkeypatch: Any, **kwargs: Any
     await bot._async_setup_hook()  # what Client.login does before setup_hook
     await bot.setup_hook()
     return SimpleNamespace(bot=bot, fake=fake, service=service, settings=settings)
+
+
+# -- what the bot may never send ------------------------------------------------------------
+MAX_MESSAGES = 5  # an answer is never more messages than this (bot.discord.formatting.MAX_MESSAGES)
+_ESCAPED = re.compile(r"\\.", re.S)
+_CITATION_MARK = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def unsafe(content: str) -> list[str]:
+    """Why ``content`` is not fit to be sent: a masked link ``[text](url)`` (Discord renders one
+    whatever the text inside the brackets, nested brackets included), a bracket outside a
+    citation marker, a control character (other than a newline) or a direction override."""
+    problems = []
+    plain = _ESCAPED.sub("", content)  # what Discord's escapes leave as markup
+    if "](" in plain:
+        problems.append("masked link")
+    if "[" in _CITATION_MARK.sub("", plain):
+        problems.append("unescaped bracket")
+    if any(unicodedata.category(c) == "Cc" and c != "\n" for c in content):
+        problems.append("control character")
+    if _BIDI.search(content):
+        problems.append("direction override")
+    if len(content) > 2000:
+        problems.append("longer than 2,000 characters")
+    return problems
+
+
+def assert_all_safe(fake: FakeDiscord) -> None:
+    """Every message the bot sent or edited pings nobody and is :func:`unsafe` for no reason."""
+    assert_no_pings(fake)
+    for payload in fake.sent():
+        data = payload.get("data", payload)
+        content = data.get("content") or ""
+        assert unsafe(content) == [], (unsafe(content), content[:500])

@@ -8,8 +8,13 @@ the bot would have sent.
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+import discord
+import pytest
 
 from tests.bot.discord.conftest import make_harness
 from tests.support.discord_fakes import mention
@@ -71,3 +76,76 @@ async def test_twenty_questions_at_once_keep_the_loop_free(tmp_path: Path, monke
     assert result["worst_lag_ms"] < 100, result
     # two workers, 0.2 s each: about 2 s in all, never 20 × 0.2 s on the loop
     assert result["seconds"] >= 1.9
+
+
+async def test_a_failed_command_sync_is_logged_and_the_bot_goes_on(
+    tmp_path: Path, monkeypatch: Any, caplog: Any
+) -> None:
+    """Issue 16, defect 9: Discord answering 400 to the command sync ended the bot before it connected."""
+    from tests.support.discord_fakes import FakeDiscord
+
+    real_install = FakeDiscord._install
+
+    def failing_sync(self: FakeDiscord, patch: Any) -> None:
+        real_install(self, patch)
+
+        async def bulk_upsert_global_commands(application_id: int, payload: Any) -> Any:
+            self.calls.append(("sync_commands", {"commands": payload}))
+            response: Any = SimpleNamespace(status=400, reason="Bad Request")
+            raise discord.HTTPException(response, {"code": 50035, "message": "Invalid Form Body",
+                                                   "errors": {"0": {"name": {"_errors": [
+                                                       {"code": "X", "message": "bad name"}]}}}})
+
+        patch.setattr(self.bot.http, "bulk_upsert_global_commands", bulk_upsert_global_commands)
+
+    monkeypatch.setattr(FakeDiscord, "_install", failing_sync)
+    with caplog.at_level(logging.ERROR, logger="bot.discord.app"):
+        h = await make_harness(tmp_path, monkeypatch, discord_sync_commands=True)
+    try:
+        assert h.fake.named("sync_commands"), "the sync was tried"
+        assert any("slash commands" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+        h.fake.user_says(mention("Que cherche Poutine ?"))  # mentions still work
+        await h.fake.settle()
+        assert "**Sources**" in h.fake.named("send_message")[0]["content"]
+    finally:
+        await h.bot.close()
+
+
+async def test_reconnect_attempts_are_logged_at_info_in_one_line(
+    tmp_path: Path, monkeypatch: Any, caplog: Any
+) -> None:
+    """Issue 17, item 7: discord.py logs each reconnect attempt as an error with a traceback."""
+    from discord import client as discord_client
+
+    from bot.discord.app import quiet_reconnects
+
+    h = await make_harness(tmp_path, monkeypatch)
+    attempts = 0
+
+    async def unreachable(*args: Any, **kwargs: Any) -> Any:
+        nonlocal attempts
+        attempts += 1
+        if attempts > 2:
+            raise discord.LoginFailure("stop the test here")
+        raise OSError(111, "Connect call failed ('162.159.135.232', 443)")
+
+    class NoWait:
+        def delay(self) -> float:
+            return 0.0
+
+    monkeypatch.setattr(discord_client.DiscordWebSocket, "from_client", unreachable)
+    monkeypatch.setattr(discord_client, "ExponentialBackoff", NoWait)
+    h.bot.ws = SimpleNamespace(sequence=41, gateway="wss://gateway.example", session_id="s")  # was connected
+    remove = quiet_reconnects()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="discord"), pytest.raises(discord.LoginFailure):
+            await h.bot.connect(reconnect=True)
+    finally:
+        remove()
+        h.bot.ws = None  # the stand-in connection above has nothing to close
+        await h.bot.close()
+    records = [r for r in caplog.records if "reconnect" in r.getMessage().lower()]
+    assert len(records) == 2
+    for record in records:
+        assert record.levelno == logging.INFO and record.exc_info is None
+        assert "\n" not in record.getMessage() and "Connect call failed" in record.getMessage()

@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 
 from bot.discord.formatting import (
     answer_body,
+    message_parts,
     render_answer,
     render_latest,
+    render_partial,
     render_rate_limited,
     source_line,
     split_message,
@@ -18,6 +20,7 @@ from bot.discord.formatting import (
     thread_name,
 )
 from retrieval.types import Answer, ArticleInfo, Source
+from tests.support.discord_fakes import MAX_MESSAGES, unsafe
 
 CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 LINK = re.compile(r"<https?://[^>\s]*>")
@@ -102,3 +105,56 @@ def test_small_texts() -> None:
     infos = [ArticleInfo("a", "@everyone titre", None, None, "now", 1)]
     assert "@everyone" not in render_latest(infos) and "`a`" in render_latest(infos)
     assert render_latest([]) != ""
+
+
+# -- hostile titles, texts and answers (issue 16, defects 3 and 4) -----------------------------
+PHISH = "[Cliquez ici pour la source officielle](https://evil.example/login)"
+NESTED = "[[Le Monde](https://evil.example/a)](https://evil.example/b)"
+
+
+def test_a_title_cannot_become_a_masked_link() -> None:
+    hostile = Source(n=1, article_id="a", chunk_id="a#0", title=PHISH, date="2025-08-14",
+                     url="https://example.org/vrai", text="x", score=1.0, cited=True)
+    answer = Answer(question=f"Quoi ? {NESTED}", answer="Réponse [1].", refused=False, sources=[hostile])
+    for text in (source_line(hostile), render_answer(answer, quote_question=True),
+                 render_latest([ArticleInfo("a", PHISH, "2025-08-14", "https://example.org/vrai", "now", 1)])):
+        assert unsafe(text) == [], text
+        assert "<https://example.org/vrai>" in text or "`a`" in text  # the article's own URL, shown as it is
+        assert "Cliquez ici pour la source officielle" in text  # the title is still shown, as text
+
+
+def test_answer_text_and_llm_answers_carry_no_masked_link() -> None:
+    for text in (
+        f"Selon l'article, {PHISH} [1].",  # an article quoted by the extractive answerer
+        f"Voir {NESTED}.",  # nested brackets
+        "Le sommet [1](https://evil.example/login) a duré trois heures [2].",  # a marker made a link
+        "[Connectez-vous](<https://evil.example/login>) pour la suite [1].",  # angle-bracket target
+        "Texte \\[pas un lien\\](https://evil.example) [1].",  # escapes in the source text itself
+    ):
+        answer = Answer(question="q", answer=text, refused=False, sources=[src(1)])
+        rendered = render_answer(answer)
+        assert unsafe(rendered) == [], rendered
+        assert "[1]" in rendered  # citation markers stay markers
+        assert unsafe(render_partial(text)) == []  # streamed LLM text too
+
+
+def test_control_characters_and_direction_overrides_are_removed() -> None:
+    title = "Titre \x1b[2J\x1b]0;pwn\x07 \u202egnp.exe\u202c fin"
+    answer = Answer(question="q\x00", answer="Texte\x1b[31m rouge\x08 [1].", refused=False,
+                    sources=[Source(1, "a\x07", "a#0", title, "2025\x0b-08-14", None, "x", 1.0, True)])
+    rendered = render_answer(answer, quote_question=True)
+    assert unsafe(rendered) == [], repr(rendered)
+    assert "rouge" in rendered and "fin" in rendered
+
+
+def test_titles_are_capped_and_an_answer_is_never_more_than_a_few_messages() -> None:
+    long_title = "Sommet " * 14_000  # ~95 KB of front-matter title
+    sources = [Source(n, f"art-{n}", f"art-{n}#0", long_title, "2025-08-14", "https://ex.org/" + "x" * 5000,
+                      "x", 1.0, True) for n in range(1, 11)]
+    assert len(source_line(sources[0])) < 700
+    for text in ("Réponse [1].", "Une très longue phrase sans fin " * 40_000 + "[1]."):  # ~1.3 MB answer
+        parts = message_parts(render_answer(Answer(question="q", answer=text, refused=False, sources=sources)))
+        assert 1 <= len(parts) <= MAX_MESSAGES
+        assert all(len(p) <= 2000 and unsafe(p) == [] for p in parts)
+    infos = [ArticleInfo(f"a{i}", long_title, None, None, "now", 1) for i in range(25)]
+    assert len(message_parts(render_latest(infos))) <= MAX_MESSAGES

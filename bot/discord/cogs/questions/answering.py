@@ -16,7 +16,7 @@ import discord
 from bot.discord.app import NewsBot
 from bot.discord.cogs.votes.view import vote_view
 from bot.discord.errors import user_text
-from bot.discord.formatting import render_answer, split_message, thread_name
+from bot.discord.formatting import message_parts, render_answer, thread_name
 from bot.discord.transport import ChannelSink, Relay, Sink, typing
 from retrieval.types import Answer, QueryScope, Turn
 
@@ -67,7 +67,7 @@ async def answer(
             channel_id=getattr(sink.channel, "id", None),
             asker_id=asker_id,
         )
-        parts = split_message(render_answer(result, language=bot.language, quote_question=quote))
+        parts = message_parts(render_answer(result, language=bot.language, quote_question=quote))
         await relay.finish(parts, vote_view(answer_id, bot.language))
         return result
     except Exception as exc:

@@ -25,10 +25,23 @@ class Questions(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """Answer a message when it is for the bot (mention, reply, follow-up in its thread)."""
-        bot, me = self.bot, self.bot.user
+        """Answer a message when it is for the bot (mention, reply, follow-up in its thread).
+
+        Whatever fails on the way (Discord, a malformed payload, the service), a message that
+        may have been for the bot gets the short apology, and the bot goes on.
+        """
+        me = self.bot.user
         if me is None or not triage.may_reply(message, me):
             return
+        try:
+            await self._handle(message, me)
+        except Exception as exc:
+            log.error("answering message %s failed", message.id, exc_info=exc)
+            if triage.perhaps_for_me(message, me):
+                await say(message.channel, render_apology(self.bot.language), reference=message)
+
+    async def _handle(self, message: discord.Message, me: discord.ClientUser) -> None:
+        bot = self.bot
         settings = bot.settings.discord
         replied = await triage.replied_bot_message(message, me)
         verdict = triage.verdict(message, me, replied, dms=settings.dms, channels=settings.channels)
@@ -46,16 +59,11 @@ class Questions(commands.Cog):
         if wait:
             await say(channel, render_rate_limited(wait, bot.language), reference=message)
             return
-        try:
-            turns = await history.conversation(
-                message, replied, me, max_turns=bot.settings.history_turns,
-                max_messages=settings.history_messages, language=bot.language,
-            )
-            sink = await answering.open_sink(message, question, settings.thread_archive)
-        except discord.HTTPException:
-            log.exception("preparing to answer failed")
-            await say(channel, render_apology(bot.language), reference=message)
-            return
+        turns = await history.conversation(
+            message, replied, me, max_turns=bot.settings.history_turns,
+            max_messages=settings.history_messages, language=bot.language,
+        )
+        sink = await answering.open_sink(message, question, settings.thread_archive)
         await answering.answer(bot, sink, question, turns, asker_id=message.author.id)
 
     @app_commands.command(name="ask", description="Ask a question about the news coverage")

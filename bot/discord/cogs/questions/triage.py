@@ -65,3 +65,14 @@ def verdict(
 def may_reply(message: discord.Message, me: discord.abc.User) -> bool:
     """Cheap first test, before any network call: a human's ordinary message."""
     return not (message.author.bot or message.author.id == me.id) and message.type in ANSWERABLE_TYPES
+
+
+def perhaps_for_me(message: discord.Message, me: discord.abc.User) -> bool:
+    """After a failure, whether the message may have been for the bot (then it apologises)."""
+    channel = message.channel
+    return (
+        message.guild is None
+        or me.id in message.raw_mentions
+        or message.reference is not None
+        or (isinstance(channel, discord.Thread) and channel.owner_id == me.id)
+    )

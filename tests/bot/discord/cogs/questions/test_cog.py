@@ -15,6 +15,7 @@ from bot.discord.formatting import texts
 from tests.bot.discord.conftest import make_harness
 from tests.support.discord_fakes import (
     CHANNEL_ID,
+    assert_all_safe,
     assert_no_pings,
     mention,
 )
@@ -102,3 +103,41 @@ async def test_slash_ask_answers_with_the_question_quoted(h: Any) -> None:
     [answer] = h.fake.named("edit_original")
     assert answer["content"].startswith("> Que cherche Poutine ?") and answer["components"]
     assert_no_pings(h.fake)
+
+
+async def test_any_error_preparing_an_answer_ends_in_the_apology(h: Any, monkeypatch: Any) -> None:
+    """Issue 16, defect 10: a TypeError (a malformed thread payload) left the user with silence."""
+    from bot.discord.cogs.questions import history
+
+    async def malformed(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError("'NoneType' object is not subscriptable")
+
+    real = history.conversation
+    first = h.fake.user_says(mention("Que cherche Poutine en Alaska ?"))
+    await h.fake.settle()
+    monkeypatch.setattr(history, "conversation", malformed)
+    h.fake.user_says("Et la Chine ?", channel_id=int(first["id"]))
+    await h.fake.settle()
+    apology = h.fake.named("send_message")[-1]
+    assert apology["content"] == T["apology"] and not apology.get("components")
+    monkeypatch.setattr(history, "conversation", real)
+    h.fake.user_says("Et l'Inde ?", channel_id=int(first["id"]))  # the bot is still up
+    await h.fake.settle()
+    assert "**Sources**" in h.fake.named("send_message")[-1]["content"]
+    assert [c.question for c in h.service.calls] == ["Que cherche Poutine en Alaska ?", "Et l'Inde ?"]
+
+
+async def test_an_llm_masked_link_never_reaches_discord(tmp_path: Path, monkeypatch: Any) -> None:
+    """Issue 16, defect 3: a model following an injected article writes a phishing link."""
+    phish = "[Connectez-vous ici](https://evil.example/login)"
+    service = FakeService(tokens=["Le sommet ", "a duré ", f"trois heures {phish} ", "[1](https://evil.example)"],
+                          token_delay=0.05, text=f"Le sommet a duré trois heures {phish} [1](https://evil.example).")
+    h = await make_harness(tmp_path, monkeypatch, service, discord_stream_interval=0.2)
+    try:
+        h.fake.user_says(mention("Combien de temps a duré le sommet ?"))
+        await h.fake.settle()
+        assert h.fake.named("edit_message"), "the answer was streamed"
+        assert_all_safe(h.fake)
+        assert "evil.example/login" in h.fake.named("edit_message")[-1]["content"]  # shown as text
+    finally:
+        await h.bot.close()
