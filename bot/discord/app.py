@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.discord.errors import NewsTree
 from bot.discord.feedback import FeedbackStore
@@ -92,6 +92,8 @@ class NewsBot(commands.Bot):
         self.initial_extensions = tuple(extensions)
         self._watcher: asyncio.Task[None] | None = None
         self._watch_stop: asyncio.Event | None = None
+        self.refresher: tasks.Loop[Any] | None = None
+        self._refresh_executor: ThreadPoolExecutor | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -99,6 +101,7 @@ class NewsBot(commands.Bot):
             await self.load_extension(extension)
         if self.settings.discord.sync_commands:
             await self.sync_commands()
+        self.start_refresh()
         if self.settings.watch.corpus:
             from retrieval.ingest.watch import awatch_corpus
 
@@ -124,6 +127,26 @@ class NewsBot(commands.Bot):
             return
         log.info("slash commands registered: %s", ", ".join(c.name for c in synced))
 
+    def start_refresh(self) -> None:
+        """Every ``discord_refresh_interval`` seconds, ``service.refresh()`` in its own thread: the
+        service picks up index changes (another process's reindex) between questions, so they
+        never land inside one. Only when the service has such a method."""
+        refresh = getattr(self.service, "refresh", None)
+        interval = self.settings.discord.refresh_interval
+        if not callable(refresh) or interval <= 0 or self.refresher is not None:
+            return
+        self._refresh_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-refresh")
+        executor = self._refresh_executor
+
+        async def refresh_once() -> None:
+            try:
+                await asyncio.get_running_loop().run_in_executor(executor, refresh)
+            except Exception:  # a failed refresh keeps the current view; the next one may succeed
+                log.warning("refreshing the index view failed", exc_info=True)
+
+        self.refresher = tasks.loop(seconds=interval)(refresh_once)
+        self.refresher.start()
+
     async def on_ready(self) -> None:
         log.warning("connected to Discord as %s (id %s)", self.user, getattr(self.user, "id", "?"))
 
@@ -131,6 +154,8 @@ class NewsBot(commands.Bot):
         """No prefix commands: the questions cog handles messages."""
 
     async def close(self) -> None:
+        if self.refresher is not None:
+            self.refresher.cancel()
         if self._watch_stop is not None:
             self._watch_stop.set()
         if self._watcher is not None:
@@ -138,6 +163,8 @@ class NewsBot(commands.Bot):
         await super().close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.io_executor.shutdown(wait=False, cancel_futures=True)
+        if self._refresh_executor is not None:
+            self._refresh_executor.shutdown(wait=False, cancel_futures=True)
 
     # -- off the event loop ------------------------------------------------------------
     async def run_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -1,8 +1,10 @@
 """Rendering answers for Discord, as plain functions (no discord.py here).
 
 An answer becomes Discord markdown: the answer with its ``[n]`` markers, then a short
-sources block (title, date, and the link between ``<…>`` so that Discord shows no
-preview, or the article id when there is no link). Text longer than Discord's 2,000
+sources block, one entry per article (title, date or "date unknown", and the article's own
+link between ``<…>`` so that Discord shows no preview, or its id), the ``[n]`` of its passages
+under it. Everything that comes from an article, a question or a model is escaped: no
+markdown, no masked link, no control character, no ping. Text longer than Discord's 2,000
 characters is split on paragraph, line or sentence boundaries, never inside a link, a
 citation marker or a mention. :func:`answer_body` reads one of the bot's answers back.
 """
@@ -24,6 +26,7 @@ ANSWER_LIMIT = 6000  # characters of an answer's text shown (three messages)
 URL_LIMIT = 300  # a longer URL is not shown (the article id is)
 ID_LIMIT = 120
 DATE_LIMIT = 40
+MAX_ARTICLES = 10  # articles listed under an answer
 
 _CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 # Spans a split must never cut: <links>, bare links, [n] / [1, 2] markers,
@@ -47,6 +50,7 @@ _MARKDOWN = re.compile(r"([\\*_~|`>\[\]()])")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MASS_MENTION = re.compile(r"@(everyone|here)")
 _ESCAPED = re.compile(r"\\(.)")
+_ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _URL = re.compile(r"https?://[^\s<>\"`]+", re.IGNORECASE)
 
 
@@ -119,12 +123,15 @@ def one_line(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def show_title(title: str) -> str:
-    return defang_mentions(escape_markdown(clip(one_line(clean(title)), TITLE_LIMIT)))
+def show(text: str, limit: int = TITLE_LIMIT) -> str:
+    """One line of untrusted text (a title, a date, a question) shown as it is, capped."""
+    return defang_mentions(escape_markdown(clip(one_line(clean(text)), limit)))
 
 
 def show_id(article_id: str) -> str:
-    return "`" + clip(one_line(clean(article_id)).replace("`", ""), ID_LIMIT) + "`"
+    """An article id as inline code (no backtick or backslash inside, so the span stays closed)."""
+    shown = clip(one_line(clean(article_id)).replace("`", "").replace("\\", "/"), ID_LIMIT)
+    return f"`{defang_mentions(shown)}`"
 
 
 def where(url: str | None, article_id: str) -> str:
@@ -134,28 +141,51 @@ def where(url: str | None, article_id: str) -> str:
 
 
 # -- answers -----------------------------------------------------------------------------
-def source_line(source: Source) -> str:
-    title = show_title(source.title) or show_id(source.article_id)
-    parts = [f"[{source.n}] **{title}**"]
-    if source.date:
-        parts.append(escape_markdown(clip(one_line(source.date), DATE_LIMIT)))
-    parts.append(where(source.url, source.article_id))
-    return " — ".join(parts)
+def show_date(date: str | None, kind: str | None, language: str = "fr") -> str:
+    """An article's date (its day when it is an ISO timestamp), "seen on …" when it is only the
+    day newsbot first saw it, or "date unknown"."""
+    t = texts(language)
+    if not date or not date.strip():
+        return t["date_unknown"]
+    day = _ISO_DAY.match(date.strip())
+    shown = show(day.group(1) if day else date, DATE_LIMIT)
+    return t["date_seen"].format(date=shown) if kind == "seen" else shown
+
+
+def source_line(source: Source, language: str = "fr") -> str:
+    """An article's line in the sources block: title — date — its own link (or its id)."""
+    title = show(source.title) or show_id(source.article_id)
+    date = show_date(source.date, getattr(source, "date_kind", None), language)
+    return f"**{title}** — {date} — {where(source.url, source.article_id)}"
+
+
+def group_by_article(sources: Sequence[Source]) -> list[list[Source]]:
+    """Sources of the same article together, articles in the order of their first passage."""
+    groups: dict[str, list[Source]] = {}
+    for source in sorted(sources, key=lambda s: s.n):
+        groups.setdefault(source.article_id, []).append(source)
+    return list(groups.values())
 
 
 def render_sources(sources: Sequence[Source], language: str = "fr") -> str:
+    """One entry per article, the ``[n]`` of its passages under it."""
     if not sources:
         return ""
-    return "\n".join([texts(language)["sources_header"], *(source_line(s) for s in sources)])
+    t = texts(language)
+    lines = [t["sources_header"]]
+    for group in group_by_article(sources)[:MAX_ARTICLES]:
+        lines.append(source_line(group[0], language))
+        lines.append(t["source_passages"].format(markers=" ".join(f"[{s.n}]" for s in group)))
+    return "\n".join(lines)
 
 
 def render_answer(answer: Answer, *, language: str = "fr", quote_question: bool = False) -> str:
     """The whole answer as Discord markdown (may exceed 2,000 characters: see split_message)."""
     out: list[str] = []
     if quote_question:
-        out.append(f"> {defang_mentions(escape_markdown(clip(one_line(answer.question), TITLE_LIMIT)))}")
+        out.append(f"> {show(answer.question)}")
     if answer.notice:
-        out.append(f"*({defang_mentions(escape_markdown(clip(one_line(answer.notice), TITLE_LIMIT)))})*")
+        out.append(f"*({show(answer.notice)})*")
     out.append(defang_mentions(escape_text(clip(answer.answer.strip(), ANSWER_LIMIT))))
     sources = render_sources(answer.cited_sources, language)
     if sources:
@@ -176,15 +206,15 @@ def render_apology(language: str = "fr", reason: str | None = None) -> str:
     t = texts(language)
     if not reason:
         return t["apology"]
-    return t["failed"].format(reason=defang_mentions(escape_markdown(clip(one_line(reason), TITLE_LIMIT))))
+    return t["failed"].format(reason=show(reason))
 
 
 def render_latest(infos: Iterable[ArticleInfo], language: str = "fr") -> str:
     t = texts(language)
     lines = [t["latest_header"]]
     for info in infos:
-        date = f" — {escape_markdown(clip(one_line(info.date), DATE_LIMIT))}" if info.date else ""
-        title = show_title(info.title) or show_id(info.article_id)
+        date = f" — {show_date(info.date, getattr(info, 'date_kind', None), language)}"
+        title = show(info.title) or show_id(info.article_id)
         lines.append(t["latest_line"].format(title=title, date=date, where=f" — {where(info.url, info.article_id)}"))
     return "\n".join(lines) if len(lines) > 1 else t["latest_empty"]
 

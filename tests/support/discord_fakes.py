@@ -356,14 +356,16 @@ MAX_MESSAGES = 5  # an answer is never more messages than this (bot.discord.form
 _ESCAPED = re.compile(r"\\.", re.S)
 _CITATION_MARK = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_CODE_SPAN = re.compile(r"`[^`]*`")  # Discord renders no markdown inside inline code
 
 
 def unsafe(content: str) -> list[str]:
     """Why ``content`` is not fit to be sent: a masked link ``[text](url)`` (Discord renders one
     whatever the text inside the brackets, nested brackets included), a bracket outside a
-    citation marker, a control character (other than a newline) or a direction override."""
+    citation marker (inline code aside), a control character (other than a newline) or a
+    direction override."""
     problems = []
-    plain = _ESCAPED.sub("", content)  # what Discord's escapes leave as markup
+    plain = _CODE_SPAN.sub("", _ESCAPED.sub("", content))  # what is left as markup
     if "](" in plain:
         problems.append("masked link")
     if "[" in _CITATION_MARK.sub("", plain):

@@ -35,6 +35,7 @@ class FakeService:
     error: BaseException | None = None
     calls: list[Call] = field(default_factory=list)
     reindexed: int = 0
+    articles: list[ArticleInfo] | None = None  # what latest() lists (default: made-up articles)
 
     def ask(self, question: str, history: Any = (), *, on_token: Any = None, scope: QueryScope | None = None) -> Answer:
         if not question.strip():
@@ -55,6 +56,8 @@ class FakeService:
         return ReindexReport(added=["a", "b"], unchanged=["c"], chunks=12, seconds=0.5)
 
     def latest(self, n: int = 5) -> list[ArticleInfo]:
+        if self.articles is not None:
+            return self.articles[:n]
         return [ArticleInfo(article_id=f"a{i}", title=f"Article {i}", date="2025-08-1{i}",
                             url=f"https://example.org/{i}" if i % 2 else None, indexed_at="now", chunks=2)
                 for i in range(n)]

@@ -149,3 +149,49 @@ async def test_reconnect_attempts_are_logged_at_info_in_one_line(
     for record in records:
         assert record.levelno == logging.INFO and record.exc_info is None
         assert "\n" not in record.getMessage() and "Connect call failed" in record.getMessage()
+
+
+class RefreshingService(FakeService):
+    """A service that can pick up index changes (``refresh``), recording where it ran."""
+
+    def __init__(self, fail_first: bool = False) -> None:
+        super().__init__()
+        self.refreshes: list[str] = []
+        self.fail_first = fail_first
+
+    def refresh(self) -> None:
+        import threading
+
+        self.refreshes.append(threading.current_thread().name)
+        if self.fail_first and len(self.refreshes) == 1:
+            raise RuntimeError("index view unavailable")
+
+
+async def test_the_index_view_is_refreshed_in_the_background(
+    tmp_path: Path, monkeypatch: Any, caplog: Any
+) -> None:
+    service = RefreshingService(fail_first=True)
+    with caplog.at_level(logging.WARNING, logger="bot.discord.app"):
+        h = await make_harness(tmp_path, monkeypatch, service, discord_refresh_interval=0.05)
+        try:
+            h.fake.user_says(mention("Que cherche Poutine ?"))
+            await asyncio.sleep(0.4)
+            assert len(service.refreshes) >= 3  # went on after a failed refresh
+            assert set(service.refreshes) == {"newsbot-refresh_0"}  # its own thread: off the loop, not a worker
+            assert [c.question for c in service.calls] == ["Que cherche Poutine ?"]
+        finally:
+            await h.bot.close()
+    assert any("refreshing the index view failed" in r.getMessage() for r in caplog.records)
+    count = len(service.refreshes)
+    await asyncio.sleep(0.2)
+    assert len(service.refreshes) == count  # stopped with the bot
+
+
+async def test_no_refresh_loop_without_a_refresh_method_or_when_off(tmp_path: Path, monkeypatch: Any) -> None:
+    h = await make_harness(tmp_path, monkeypatch, discord_refresh_interval=0.05)
+    off = await make_harness(tmp_path / "off", monkeypatch, RefreshingService(), discord_refresh_interval=0)
+    try:
+        assert h.bot.refresher is None and off.bot.refresher is None
+    finally:
+        await h.bot.close()
+        await off.bot.close()

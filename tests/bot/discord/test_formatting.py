@@ -14,6 +14,7 @@ from bot.discord.formatting import (
     render_latest,
     render_partial,
     render_rate_limited,
+    render_sources,
     source_line,
     split_message,
     strip_mention,
@@ -35,7 +36,7 @@ def test_answer_has_markers_and_a_short_sources_block() -> None:
     answer = Answer(question="q", answer="Réponse [1].", refused=False, sources=[src(1), src(2, None, cited=False)])
     text = render_answer(answer)
     assert text.startswith("Réponse [1].")
-    assert "[1] **Titre \\*1\\*** — 2025-08-14 — <https://ex.org/a>" in text
+    assert "**Titre \\*1\\*** — 2025-08-14 — <https://ex.org/a>\n↳ [1]" in text
     assert "[2]" not in text.split("**Sources**")[1]  # uncited sources are not listed
 
 
@@ -158,3 +159,36 @@ def test_titles_are_capped_and_an_answer_is_never_more_than_a_few_messages() -> 
         assert all(len(p) <= 2000 and unsafe(p) == [] for p in parts)
     infos = [ArticleInfo(f"a{i}", long_title, None, None, "now", 1) for i in range(25)]
     assert len(message_parts(render_latest(infos))) <= MAX_MESSAGES
+
+
+# -- sources grouped by article, with their dates (issues 12 and 13) --------------------------
+def passage(n: int, article: str, **kw: object) -> Source:
+    values: dict[str, object] = {"n": n, "article_id": article, "chunk_id": f"{article}#{n}",
+                                 "title": f"Titre {article}", "date": "2025-08-14", "url": f"https://ex.org/{article}",
+                                 "text": "...", "score": 1.0, "cited": True}
+    values.update(kw)
+    return Source(**values)  # type: ignore[arg-type]
+
+
+def test_sources_are_grouped_by_article_with_their_passages_under_it() -> None:
+    sources = [passage(1, "a"), passage(2, "b"), passage(3, "a"), passage(4, "c", cited=False), passage(5, "b")]
+    answer = Answer(question="q", answer="Un [1]. Deux [2]. Trois [3, 5].", refused=False, sources=sources)
+    block = render_answer(answer).split("**Sources**\n")[1].splitlines()
+    assert block == [
+        "**Titre a** — 2025-08-14 — <https://ex.org/a>", "↳ [1] [3]",
+        "**Titre b** — 2025-08-14 — <https://ex.org/b>", "↳ [2] [5]",
+    ]
+
+
+def test_every_source_shows_its_date_or_says_it_is_unknown() -> None:
+    seen = Source(1, "a", "a#0", "T", "2025-08-20T09:30:00+02:00", None, "x", 1.0, True)
+    object.__setattr__(seen, "date_kind", "seen")  # what the engine sets when the date is the day it saw the page
+    published = passage(2, "b", date="2025-08-14T10:00:00Z")
+    undated = passage(3, "c", date=None)
+    for language, unknown, seen_on in (("fr", "date inconnue", "vu le 2025-08-20"), ("en", "date unknown",
+                                                                                     "seen on 2025-08-20")):
+        block = render_sources([seen, published, undated], language)
+        assert f"**T** — {seen_on} — `a`" in block
+        assert "**Titre b** — 2025-08-14 — <https://ex.org/b>" in block
+        assert f"**Titre c** — {unknown} — <https://ex.org/c>" in block
+        assert f"— {unknown} —" in render_latest([ArticleInfo("a", "T", None, None, "now", 1)], language)

@@ -29,7 +29,7 @@ async def test_long_answer_arrives_in_several_messages(tmp_path: Path, monkeypat
         parts = h.fake.named("send_message")
         assert len(parts) >= 3
         assert all(len(p["content"]) <= 2000 for p in parts)
-        assert all(p["content"].rstrip().endswith(("[1].", ">")) for p in parts)  # cut after a sentence
+        assert all(p["content"].rstrip().endswith(("[1].", "↳ [1]")) for p in parts)  # cut after a sentence
         assert [bool(p.get("components")) for p in parts] == [False] * (len(parts) - 1) + [True]
         joined = " ".join(p["content"] for p in parts)
         assert joined.count("[1]") == 81  # 80 markers + the source line, none cut

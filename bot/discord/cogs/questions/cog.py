@@ -12,8 +12,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.app import NewsBot
-from bot.discord.cogs.questions import answering, history, triage
-from bot.discord.formatting import render_apology, render_rate_limited, strip_mention, texts
+from bot.discord.cogs.questions import answering, history, scope, triage
+from bot.discord.formatting import render_apology, render_rate_limited, show, strip_mention, texts
 from bot.discord.transport import InteractionSink, reply_ephemeral, say
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,20 @@ class Questions(commands.Cog):
         await answering.answer(bot, sink, question, turns, asker_id=message.author.id)
 
     @app_commands.command(name="ask", description="Ask a question about the news coverage")
-    @app_commands.describe(question="your question")
-    async def ask(self, interaction: discord.Interaction[NewsBot], question: app_commands.Range[str, 1, 2000]) -> None:
+    @app_commands.describe(
+        question="your question",
+        source="only these outlets (comma-separated), e.g. Le Monde, BBC",
+        since="only articles from this day on (YYYY-MM-DD)",
+        until="only articles up to this day (YYYY-MM-DD)",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction[NewsBot],
+        question: app_commands.Range[str, 1, 2000],
+        source: app_commands.Range[str, 1, 200] | None = None,
+        since: app_commands.Range[str, 1, 40] | None = None,
+        until: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
         bot = self.bot
         t = texts(bot.language)
         if interaction.guild_id is None and not bot.settings.discord.dms:
@@ -77,9 +89,16 @@ class Questions(commands.Cog):
         if not triage.channel_allowed(interaction.channel, bot.settings.discord.channels):
             await reply_ephemeral(interaction, t["channel_off"])
             return
+        try:
+            query_scope = scope.make_scope(source, since, until)
+        except scope.ScopeError as exc:  # bad input: one line, nothing else lost
+            await reply_ephemeral(interaction, t[exc.key].format(**{k: show(v) for k, v in exc.values.items()}))
+            return
         wait = bot.limiter.hit(interaction.user.id)
         if wait:
             await reply_ephemeral(interaction, render_rate_limited(wait, bot.language))
             return
         await interaction.response.defer(thinking=True)
-        await answering.answer(bot, InteractionSink(interaction), question, [], asker_id=interaction.user.id, quote=True)
+        await answering.answer(
+            bot, InteractionSink(interaction), question, [], asker_id=interaction.user.id, quote=True, scope=query_scope
+        )

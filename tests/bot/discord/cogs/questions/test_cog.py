@@ -141,3 +141,26 @@ async def test_an_llm_masked_link_never_reaches_discord(tmp_path: Path, monkeypa
         assert "evil.example/login" in h.fake.named("edit_message")[-1]["content"]  # shown as text
     finally:
         await h.bot.close()
+
+
+async def test_ask_options_restrict_the_question(h: Any) -> None:
+    from retrieval.types import QueryScope
+
+    h.fake.slash("ask", options={"question": "Que dit la BBC ?", "source": "BBC, Le Monde", "since": "2025-08-01",
+                                 "until": "2025-08"})
+    await h.fake.settle()
+    [call] = h.service.calls
+    assert call.scope == QueryScope(since="2025-08-01", until="2025-08-31", sources=("BBC", "Le Monde"))
+    h.fake.slash("ask", options={"question": "Sans filtre ?"})
+    await h.fake.settle()
+    assert h.service.calls[-1].scope is None
+    assert h.fake.named("edit_original")[-1]["content"].startswith("> Sans filtre ?")
+
+
+async def test_a_bad_date_option_is_one_ephemeral_line(h: Any) -> None:
+    h.fake.slash("ask", options={"question": "Quoi de neuf ?", "since": "2025-02-30"})
+    await h.fake.settle()
+    assert h.service.calls == []
+    [response] = h.fake.named("interaction_response")
+    assert response["type"] == 4 and response["data"]["flags"] == 64
+    assert response["data"]["content"] == T["scope_bad_date"].format(value="2025-02-30")
