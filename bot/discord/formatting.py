@@ -111,10 +111,9 @@ def clip(text: str, limit: int) -> str:
 def no_preview_link(url: str) -> str | None:
     """An article's own http(s) URL between ``<…>`` (shown as it is, no preview); None when
     the value is not one plain URL or is too long to show."""
-    url = clean(url).strip()
-    m = _URL.fullmatch(url)
-    if m is None or len(url) > URL_LIMIT:
-        return None
+    url = url.strip()
+    if _URL.fullmatch(url) is None or _CONTROL.search(url) or len(url) > URL_LIMIT:
+        return None  # never a cleaned-up version: a link shown is exactly the article's own
     safe = url.replace("[", "%5B").replace("]", "%5D").replace("|", "%7C")
     return f"<{safe}>"
 

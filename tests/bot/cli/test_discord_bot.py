@@ -27,7 +27,8 @@ def test_the_cli_does_not_import_discord_to_build_its_parser() -> None:
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("module", ["bot.discord.formatting", "bot.discord.feedback", "bot.discord.ratelimit", "bot.cli.discord_bot"])
+@pytest.mark.parametrize("module", ["bot.discord.formatting", "bot.discord.feedback", "bot.discord.ratelimit",
+                                    "bot.discord.cogs.questions.scope", "bot.cli.discord_bot"])
 def test_plain_modules_import_no_discord(module: str) -> None:
     import subprocess
     import sys

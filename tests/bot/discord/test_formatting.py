@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.discord.formatting import (
     answer_body,
     message_parts,
+    no_preview_link,
     render_answer,
     render_latest,
     render_partial,
@@ -192,3 +193,11 @@ def test_every_source_shows_its_date_or_says_it_is_unknown() -> None:
         assert "**Titre b** — 2025-08-14 — <https://ex.org/b>" in block
         assert f"**Titre c** — {unknown} — <https://ex.org/c>" in block
         assert f"— {unknown} —" in render_latest([ArticleInfo("a", "T", None, None, "now", 1)], language)
+
+
+def test_only_an_articles_own_plain_url_is_shown_as_a_link() -> None:
+    assert no_preview_link(" https://ex.org/a_(b) ") == "<https://ex.org/a_(b)>"
+    assert no_preview_link("https://ex.org/[x]") == "<https://ex.org/%5Bx%5D>"
+    for bad in ("javascript:alert(1)", "https://ex.org/\x00a", "https://ex.org/a b", "[x](https://evil.example)",
+                "https://ex.org/" + "x" * 400, "ftp://ex.org/a"):
+        assert no_preview_link(bad) is None, bad
