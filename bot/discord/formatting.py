@@ -51,6 +51,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MASS_MENTION = re.compile(r"@(everyone|here)")
 _ESCAPED = re.compile(r"\\(.)")
 _ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_OPEN_MARKER = re.compile(r"\[[\d\s,;–-]*$")  # "[1, 2" left at the end of a cut
 _URL = re.compile(r"https?://[^\s<>\"`]+", re.IGNORECASE)
 
 
@@ -198,7 +199,14 @@ def render_partial(text: str, limit: int = DISCORD_LIMIT) -> str:
     if len(text) + 2 <= limit:
         return f"{text} …" if text else "…"
     cut = text[: limit - 2]
-    return cut[: cut.rfind(" ")].rstrip() + " …" if " " in cut else cut + " …"
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return _cut_cleanly(cut) + " …"
+
+
+def _cut_cleanly(cut: str) -> str:
+    """Rendered text cut short, without the opening of a citation marker or an escape it lost."""
+    return _OPEN_MARKER.sub("", cut).rstrip().rstrip("\\").rstrip()
 
 
 def render_apology(language: str = "fr", reason: str | None = None) -> str:
@@ -308,7 +316,7 @@ def message_parts(text: str, max_messages: int = MAX_MESSAGES, limit: int = DISC
     if len(parts) <= max_messages:
         return parts
     last = parts[max_messages - 1]
-    return [*parts[: max_messages - 1], last[: limit - 2].rstrip() + " …"]
+    return [*parts[: max_messages - 1], _cut_cleanly(last[: limit - 2]) + " …"]
 
 
 # -- questions and conversations ---------------------------------------------------------

@@ -201,3 +201,10 @@ def test_only_an_articles_own_plain_url_is_shown_as_a_link() -> None:
     for bad in ("javascript:alert(1)", "https://ex.org/\x00a", "https://ex.org/a b", "[x](https://evil.example)",
                 "https://ex.org/" + "x" * 400, "ftp://ex.org/a"):
         assert no_preview_link(bad) is None, bad
+
+
+def test_a_cut_never_leaves_half_a_citation_marker() -> None:
+    """Found by the property tests: a streamed text cut inside "[1, 2]" left an open bracket."""
+    for text in ("[1, 2]" * 334, "\\[1, 2]" * 300):
+        cut = render_partial(text)
+        assert len(cut) <= 2000 and cut.endswith(" …") and unsafe(cut) == []
