@@ -151,10 +151,10 @@ import asyncio, json, sys, time
 started = time.perf_counter()
 from bot.settings import load_settings
 from retrieval.service import open_service
-from bot.discord.app import create_bot
+from bot.discord.app import NewsBot
 settings = load_settings(discord_sync_commands=False)
 service = open_service(settings)
-bot = create_bot(service, settings)
+bot = NewsBot(service, settings)
 asyncio.run(bot.setup_hook())
 service.ask(sys.argv[1])
 ready = time.perf_counter() - started

@@ -1,7 +1,8 @@
 """Importing newsbot's modules loads no heavy library, model or database.
 
-discord.py is the one exception, and only for the Discord layer itself: ``bot.discord.app``
-and ``bot.discord.cogs.*`` import it at the top (``newsbot bot`` imports them when it runs).
+discord.py is the one exception, and only for the Discord layer itself: ``bot.discord.app``,
+``bot.discord.transport``, ``bot.discord.errors`` and ``bot.discord.cogs.*`` import it at the top
+(``newsbot bot`` imports them when it runs).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import bot
 import retrieval
 
 HEAVY = ("torch", "sentence_transformers", "chromadb", "transformers", "discord", "trafilatura", "langchain_openai")
-DISCORD_LAYER = ("bot.discord.app", "bot.discord.cogs")
+DISCORD_LAYER = ("bot.discord.app", "bot.discord.transport", "bot.discord.errors", "bot.discord.cogs")
 
 
 def all_modules() -> list[str]:

@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import TYPE_CHECKING, Any
 
-from retrieval.errors import ConfigError, IndexMissing
+from retrieval.errors import ConfigError, IndexMissing, NewsbotError
 
 if TYPE_CHECKING:
     from bot.settings import AppSettings
@@ -41,13 +41,25 @@ def cmd_bot(args: argparse.Namespace, settings: AppSettings) -> int:
 
 
 def run_bot(service: Any, settings: AppSettings, token: str) -> int:
+    import aiohttp
     import discord
 
-    from bot.discord.app import create_bot
+    from bot.discord.app import NewsBot, quiet_reconnects
 
-    bot = create_bot(service, settings)
+    bot = NewsBot(service, settings)
+    quiet_reconnects()  # reconnect attempts: one INFO line each, not a traceback
     try:
         bot.run(token, log_handler=None)  # newsbot's own logging is already configured
+    except aiohttp.ClientConnectorDNSError as exc:
+        raise NewsbotError(
+            f"cannot reach Discord: the name {exc.host} could not be resolved (DNS); "
+            "check the network connection, DNS or proxy, then start the bot again"
+        ) from None
+    except aiohttp.ClientConnectorError as exc:
+        raise NewsbotError(
+            f"cannot reach Discord at {exc.host}:{exc.port} ({exc.os_error.strerror or exc.os_error}); "
+            "check the network connection, firewall or proxy, then start the bot again"
+        ) from None
     except discord.LoginFailure:
         raise ConfigError("Discord refused DISCORD_TOKEN: copy a fresh one from the developer portal") from None
     except discord.PrivilegedIntentsRequired:

@@ -1,10 +1,12 @@
 """Rendering answers for Discord, as plain functions (no discord.py here).
 
 An answer becomes Discord markdown: the answer with its ``[n]`` markers, then a short
-sources block (title, date, and the link between ``<…>`` so that Discord shows no
-preview, or the article id when there is no link). Text longer than Discord's 2,000
+sources block, one entry per article (title, date or "date unknown", and the article's own
+link between ``<…>`` so that Discord shows no preview, or its id), the ``[n]`` of its passages
+under it. Everything that comes from an article, a question or a model is escaped: no
+markdown, no masked link, no control character, no ping. Text longer than Discord's 2,000
 characters is split on paragraph, line or sentence boundaries, never inside a link, a
-citation marker or a mention. Conversations are rebuilt from a thread's messages.
+citation marker or a mention. :func:`answer_body` reads one of the bot's answers back.
 """
 
 from __future__ import annotations
@@ -15,15 +17,22 @@ import re
 from collections.abc import Iterable, Sequence
 
 from retrieval.text import load_package_yaml
-from retrieval.types import Answer, ArticleInfo, ReindexReport, Source, Turn
+from retrieval.types import Answer, ArticleInfo, ReindexReport, Source
 
 DISCORD_LIMIT = 2000  # Discord's hard limit on a message's content (not a tunable)
+MAX_MESSAGES = 5  # an answer (or a listing) is never more messages than this, whatever it holds
+TITLE_LIMIT = 300  # characters of a title shown (a front matter or a page may hold 100 KB)
+ANSWER_LIMIT = 6000  # characters of an answer's text shown (three messages)
+URL_LIMIT = 300  # a longer URL is not shown (the article id is)
+ID_LIMIT = 120
+DATE_LIMIT = 40
+MAX_ARTICLES = 10  # articles listed under an answer
 
-# Spans a split must never cut: <links>, [text](links), bare links, [n] / [1, 2] markers,
+_CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
+# Spans a split must never cut: <links>, bare links, [n] / [1, 2] markers,
 # user/role/channel mentions and custom emojis.
 _PROTECTED = re.compile(
     r"<https?://[^>\s]*>"
-    r"|\[[^\]\n]{0,200}\]\([^)\s]*\)"
     r"|https?://\S+"
     r"|\[\d+(?:\s*[,;–-]\s*\d+)*\]"
     r"|<(?:@[!&]?|#)\d+>"
@@ -34,8 +43,16 @@ _LINE = re.compile(r"\n")
 # a sentence end, with closing quotes/brackets and the citation markers that follow it
 _SENTENCE = re.compile(r"[.!?…][)\]»\"'”’]*(?:[ \t]*\[\d+(?:\s*[,;–-]\s*\d+)*\])*(?=\s)")
 _SPACE = re.compile(r"\s+")
-_MARKDOWN = re.compile(r"([\\*_~|`>])")
+# Discord markdown, brackets and parentheses included: "[text](url)" is a masked link whose
+# text can say anything; escaped, every one of these shows as itself
+_MARKDOWN = re.compile(r"([\\*_~|`>\[\]()])")
+# control characters (newline and tab aside) and direction overrides (they disguise text)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MASS_MENTION = re.compile(r"@(everyone|here)")
+_ESCAPED = re.compile(r"\\(.)")
+_ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_OPEN_MARKER = re.compile(r"\[[\d\s,;–-]*$")  # "[1, 2" left at the end of a cut
+_URL = re.compile(r"https?://[^\s<>\"`]+", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)
@@ -46,8 +63,31 @@ def texts(language: str = "fr") -> dict[str, str]:
 
 
 # -- small escapes -----------------------------------------------------------------------
+def clean(text: str) -> str:
+    """``text`` without control characters or direction overrides (tabs become spaces)."""
+    return _CONTROL.sub("", text.replace("\t", " ").replace("\r", " "))
+
+
 def escape_markdown(text: str) -> str:
-    return _MARKDOWN.sub(r"\\\1", text)
+    """``text`` shown as it is: no markdown, no masked link, no control character."""
+    return _MARKDOWN.sub(r"\\\1", clean(text))
+
+
+def escape_text(text: str) -> str:
+    """Like :func:`escape_markdown`, keeping ``[n]`` citation markers as they are (an answer's
+    text: quoted article sentences or an LLM's words, either of which may try to make a link)."""
+    out: list[str] = []
+    pos = 0
+    for m in _CITATION.finditer(text):
+        out.append(escape_markdown(text[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(escape_markdown(text[pos:]))
+    return "".join(out)
+
+
+def unescape(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text)
 
 
 def defang_mentions(text: str) -> str:
@@ -55,9 +95,24 @@ def defang_mentions(text: str) -> str:
     return _MASS_MENTION.sub("@\u200b\\1", text)
 
 
-def no_preview_link(url: str) -> str:
-    """A link between ``<…>`` (Discord shows no preview); unsafe characters are escaped."""
-    safe = url.strip().replace(" ", "%20").replace(">", "%3E").replace("<", "%3C")
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word when one ends near the limit."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def no_preview_link(url: str) -> str | None:
+    """An article's own http(s) URL between ``<…>`` (shown as it is, no preview); None when
+    the value is not one plain URL or is too long to show."""
+    url = url.strip()
+    if _URL.fullmatch(url) is None or _CONTROL.search(url) or len(url) > URL_LIMIT:
+        return None  # never a cleaned-up version: a link shown is exactly the article's own
+    safe = url.replace("[", "%5B").replace("]", "%5D").replace("|", "%7C")
     return f"<{safe}>"
 
 
@@ -65,30 +120,70 @@ def one_line(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def show(text: str, limit: int = TITLE_LIMIT) -> str:
+    """One line of untrusted text (a title, a date, a question) shown as it is, capped."""
+    return defang_mentions(escape_markdown(clip(one_line(clean(text)), limit)))
+
+
+def show_id(article_id: str) -> str:
+    """An article id as inline code (no backtick or backslash inside, so the span stays closed)."""
+    shown = clip(one_line(clean(article_id)).replace("`", "").replace("\\", "/"), ID_LIMIT)
+    return f"`{defang_mentions(shown)}`"
+
+
+def where(url: str | None, article_id: str) -> str:
+    """The article's own URL (no preview), else its id."""
+    link = no_preview_link(url) if url else None
+    return link or show_id(article_id)
+
+
 # -- answers -----------------------------------------------------------------------------
-def source_line(source: Source) -> str:
-    title = defang_mentions(escape_markdown(one_line(source.title)))
-    parts = [f"[{source.n}] **{title or source.article_id}**"]
-    if source.date:
-        parts.append(escape_markdown(source.date))
-    parts.append(no_preview_link(source.url) if source.url else f"`{source.article_id.replace('`', '')}`")
-    return " — ".join(parts)
+def show_date(date: str | None, kind: str | None, language: str = "fr") -> str:
+    """An article's date (its day when it is an ISO timestamp), "seen on …" when it is only the
+    day newsbot first saw it, or "date unknown"."""
+    t = texts(language)
+    if not date or not date.strip():
+        return t["date_unknown"]
+    day = _ISO_DAY.match(date.strip())
+    shown = show(day.group(1) if day else date, DATE_LIMIT)
+    return t["date_seen"].format(date=shown) if kind == "seen" else shown
+
+
+def source_line(source: Source, language: str = "fr") -> str:
+    """An article's line in the sources block: title — date — its own link (or its id)."""
+    title = show(source.title) or show_id(source.article_id)
+    date = show_date(source.date, getattr(source, "date_kind", None), language)
+    return f"**{title}** — {date} — {where(source.url, source.article_id)}"
+
+
+def group_by_article(sources: Sequence[Source]) -> list[list[Source]]:
+    """Sources of the same article together, articles in the order of their first passage."""
+    groups: dict[str, list[Source]] = {}
+    for source in sorted(sources, key=lambda s: s.n):
+        groups.setdefault(source.article_id, []).append(source)
+    return list(groups.values())
 
 
 def render_sources(sources: Sequence[Source], language: str = "fr") -> str:
+    """One entry per article, the ``[n]`` of its passages under it."""
     if not sources:
         return ""
-    return "\n".join([texts(language)["sources_header"], *(source_line(s) for s in sources)])
+    t = texts(language)
+    lines = [t["sources_header"]]
+    for group in group_by_article(sources)[:MAX_ARTICLES]:
+        lines.append(source_line(group[0], language))
+        lines.append(t["source_passages"].format(markers=" ".join(f"[{s.n}]" for s in group)))
+    return "\n".join(lines)
 
 
 def render_answer(answer: Answer, *, language: str = "fr", quote_question: bool = False) -> str:
     """The whole answer as Discord markdown (may exceed 2,000 characters: see split_message)."""
     out: list[str] = []
     if quote_question:
-        out.append(f"> {defang_mentions(escape_markdown(one_line(answer.question)))}")
+        out.append(f"> {show(answer.question)}")
     if answer.notice:
-        out.append(f"*({answer.notice})*")
-    out.append(defang_mentions(answer.answer.strip()))
+        out.append(f"*({show(answer.notice)})*")
+    out.append(defang_mentions(escape_text(clip(answer.answer.strip(), ANSWER_LIMIT))))
     sources = render_sources(answer.cited_sources, language)
     if sources:
         out.extend(["", sources])
@@ -97,25 +192,34 @@ def render_answer(answer: Answer, *, language: str = "fr", quote_question: bool 
 
 def render_partial(text: str, limit: int = DISCORD_LIMIT) -> str:
     """The text streamed so far, cut to fit one message, with a mark that more is coming."""
-    text = defang_mentions(text.strip())
+    text = defang_mentions(escape_text(text.strip()))
     if len(text) + 2 <= limit:
         return f"{text} …" if text else "…"
-    return text[: limit - 2].rstrip() + " …"
+    cut = text[: limit - 2]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return _cut_cleanly(cut) + " …"
+
+
+def _cut_cleanly(cut: str) -> str:
+    """Rendered text cut short, without the opening of a citation marker or an escape it lost."""
+    return _OPEN_MARKER.sub("", cut).rstrip().rstrip("\\").rstrip()
 
 
 def render_apology(language: str = "fr", reason: str | None = None) -> str:
     t = texts(language)
-    return t["failed"].format(reason=reason) if reason else t["apology"]
+    if not reason:
+        return t["apology"]
+    return t["failed"].format(reason=show(reason))
 
 
 def render_latest(infos: Iterable[ArticleInfo], language: str = "fr") -> str:
     t = texts(language)
     lines = [t["latest_header"]]
     for info in infos:
-        date = f" — {escape_markdown(info.date)}" if info.date else ""
-        where = f" — {no_preview_link(info.url)}" if info.url else f" — `{info.article_id.replace('`', '')}`"
-        title = defang_mentions(escape_markdown(one_line(info.title)))
-        lines.append(t["latest_line"].format(title=title, date=date, where=where))
+        date = f" — {show_date(info.date, getattr(info, 'date_kind', None), language)}"
+        title = show(info.title) or show_id(info.article_id)
+        lines.append(t["latest_line"].format(title=title, date=date, where=f" — {where(info.url, info.article_id)}"))
     return "\n".join(lines) if len(lines) > 1 else t["latest_empty"]
 
 
@@ -129,7 +233,7 @@ def render_rate_limited(seconds: float, language: str = "fr") -> str:
 
 def thread_name(question: str, limit: int = 90) -> str:
     """A thread title from the question (Discord allows 100 characters)."""
-    text = one_line(question) or "?"
+    text = one_line(clean(question)) or "?"
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -203,10 +307,19 @@ def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
     return pieces
 
 
+def message_parts(text: str, max_messages: int = MAX_MESSAGES, limit: int = DISCORD_LIMIT) -> list[str]:
+    """:func:`split_message`, never more than ``max_messages`` pieces (the last then ends in "…")."""
+    parts = split_message(text, limit)
+    if len(parts) <= max_messages:
+        return parts
+    last = parts[max_messages - 1]
+    return [*parts[: max_messages - 1], _cut_cleanly(last[: limit - 2]) + " …"]
+
+
 # -- questions and conversations ---------------------------------------------------------
 def strip_mention(content: str, user_id: int) -> str:
     """The question of a message, without the bot's mention(s)."""
-    return one_line(re.sub(rf"<@!?{user_id}>", " ", content))
+    return one_line(clean(re.sub(rf"<@!?{user_id}>", " ", content)))
 
 
 def answer_body(text: str, language: str = "fr") -> tuple[str | None, str]:
@@ -217,39 +330,6 @@ def answer_body(text: str, language: str = "fr") -> tuple[str | None, str]:
         lines = lines[: lines.index(header)]
     question = None
     if lines and lines[0].startswith("> "):
-        question = re.sub(r"\\(.)", r"\1", lines[0][2:]).strip()
+        question = unescape(lines[0][2:]).strip()
         lines = lines[1:]
-    return question, "\n".join(lines).strip()
-
-
-def turns_from_messages(
-    messages: Sequence[tuple[bool, str]], max_turns: int, language: str = "fr"
-) -> list[Turn]:
-    """A conversation from chronological ``(from_the_bot, content)`` pairs.
-
-    A user's message opens a turn; the bot's following messages (an answer may be split
-    over several) are its answer. Only the last ``max_turns`` turns are kept.
-    """
-    turns: list[Turn] = []
-    question: str | None = None
-    answer: list[str] = []
-
-    def close() -> None:
-        if question is not None:
-            turns.append(Turn(question=question, answer="\n".join(answer).strip()))
-
-    for from_bot, content in messages:
-        if not content.strip():
-            continue
-        if from_bot:
-            quoted, body = answer_body(content, language)
-            if quoted:  # an answer to /ask carries its question
-                close()
-                question, answer = quoted, []
-            if question is not None and body:
-                answer.append(body)
-        else:
-            close()
-            question, answer = one_line(content), []
-    close()
-    return turns[-max_turns:] if max_turns > 0 else []
+    return question, unescape("\n".join(lines)).strip()

@@ -34,6 +34,11 @@ class DiscordSettings(Section):
     )
     language: Literal["fr", "en"] = Field("fr", description="Language of the bot's own messages.")
     latest: int = Field(10, ge=1, le=25, description="Articles listed by /latest by default.")
+    refresh_interval: float = Field(
+        30.0, ge=0, le=86400,
+        description="Seconds between background refreshes of the bot's view of the index (articles another "
+        "process indexed); 0 = never.",
+    )
 
     @field_validator("channels", mode="before")
     @classmethod

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import re
+import unicodedata
 from types import SimpleNamespace
 from typing import Any
 
@@ -330,3 +332,57 @@ def assert_no_pings(fake: FakeDiscord) -> None:
         data = payload.get("data", payload)  # interaction responses nest their message
         if "content" in data or "components" in data:
             assert pings_nobody(data.get("allowed_mentions")), payload
+
+
+def mention(text: str) -> str:
+    """A message mentioning the bot."""
+    return f"<@{BOT_ID}> {text}"
+
+
+async def start_bot(service: Any, settings: Any, monkeypatch: Any, **kwargs: Any) -> SimpleNamespace:
+    """A real NewsBot over ``service`` with the fake REST layer, set up as ``Client.login`` would."""
+    from bot.discord.app import NewsBot
+
+    bot = NewsBot(service, settings, **kwargs)
+    fake = FakeDiscord(bot, monkeypatch)
+    fake.setup_world()
+    await bot._async_setup_hook()  # what Client.login does before setup_hook
+    await bot.setup_hook()
+    return SimpleNamespace(bot=bot, fake=fake, service=service, settings=settings)
+
+
+# -- what the bot may never send ------------------------------------------------------------
+MAX_MESSAGES = 5  # an answer is never more messages than this (bot.discord.formatting.MAX_MESSAGES)
+_ESCAPED = re.compile(r"\\.", re.S)
+_CITATION_MARK = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_CODE_SPAN = re.compile(r"`[^`]*`")  # Discord renders no markdown inside inline code
+
+
+def unsafe(content: str) -> list[str]:
+    """Why ``content`` is not fit to be sent: a masked link ``[text](url)`` (Discord renders one
+    whatever the text inside the brackets, nested brackets included), a bracket outside a
+    citation marker (inline code aside), a control character (other than a newline) or a
+    direction override."""
+    problems = []
+    plain = _CODE_SPAN.sub("", _ESCAPED.sub("", content))  # what is left as markup
+    if "](" in plain:
+        problems.append("masked link")
+    if "[" in _CITATION_MARK.sub("", plain):
+        problems.append("unescaped bracket")
+    if any(unicodedata.category(c) == "Cc" and c != "\n" for c in content):
+        problems.append("control character")
+    if _BIDI.search(content):
+        problems.append("direction override")
+    if len(content) > 2000:
+        problems.append("longer than 2,000 characters")
+    return problems
+
+
+def assert_all_safe(fake: FakeDiscord) -> None:
+    """Every message the bot sent or edited pings nobody and is :func:`unsafe` for no reason."""
+    assert_no_pings(fake)
+    for payload in fake.sent():
+        data = payload.get("data", payload)
+        content = data.get("content") or ""
+        assert unsafe(content) == [], (unsafe(content), content[:500])

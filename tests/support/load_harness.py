@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval.types import Answer, Turn
+from retrieval.types import Answer, QueryScope, Turn
 from tests.support.discord_fakes import BOT_ID, FakeDiscord
 
 FIRST_USER = 600_000_000_000_000_001
@@ -142,8 +142,10 @@ class CheckedService:
         self.cited_articles: set[str] = set()
         self.answers = 0
 
-    def ask(self, question: str, history: Sequence[Turn] = (), *, on_token: Any = None) -> Answer:
-        answer: Answer = self.service.ask(question, history, on_token=on_token)
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), *, on_token: Any = None, scope: QueryScope | None = None
+    ) -> Answer:
+        answer: Answer = self.service.ask(question, history, on_token=on_token, scope=scope)
         cited = {s.article_id: s for s in answer.cited_sources}
         not_committed = [a for a in cited if not self.commits.is_committed(a)]
         self.violations.extend(f"{question!r} cites {a}, not committed yet" for a in not_committed)

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.formatting import render_latest, render_reindex, split_message
+from bot.discord.formatting import message_parts, render_latest, render_reindex
 
 if TYPE_CHECKING:
     from bot.discord.app import NewsBot
@@ -35,7 +35,7 @@ class Admin(commands.Cog):
         settings = self.bot.settings
         await interaction.response.defer(thinking=True)
         infos = await self.bot.run_blocking(self.bot.service.latest, n or settings.discord.latest)
-        for part in split_message(render_latest(infos, settings.discord.language)):
+        for part in message_parts(render_latest(infos, settings.discord.language)):
             await interaction.followup.send(part, allowed_mentions=discord.AllowedMentions.none())
 
 

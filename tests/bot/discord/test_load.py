@@ -95,10 +95,10 @@ def test_the_citation_check_catches_an_uncommitted_article() -> None:
     store = Store()
     commits = CommitLog(store)
     store.manifest = lambda: {}  # type: ignore[method-assign]
-    checked = CheckedService(SimpleNamespace(store=store, ask=lambda q, h, on_token: cite("b")), commits)
+    checked = CheckedService(SimpleNamespace(store=store, ask=lambda q, h, on_token, scope: cite("b")), commits)
     checked.ask("q")
     assert checked.violations == ["'q' cites b, not committed yet", "'q' cites b, absent from the manifest"]
     store.manifest = lambda: {"a": ManifestEntry("a", "h", "A", None, None, 2, "")}  # type: ignore[method-assign]
-    checked = CheckedService(SimpleNamespace(store=store, ask=lambda q, h, on_token: cite("a")), commits)
+    checked = CheckedService(SimpleNamespace(store=store, ask=lambda q, h, on_token, scope: cite("a")), commits)
     checked.ask("q")
     assert checked.violations == ["'q' cites a:h:0: 1 chunks indexed of 2"]  # one chunk missing

@@ -23,7 +23,7 @@ import pytest
 
 from bot.settings import load_settings
 from tests.conftest import REPO, cli_env, write_article
-from tests.support.discord_fakes import BOT_ID, USER_ID, FakeDiscord, assert_no_pings
+from tests.support.discord_fakes import BOT_ID, USER_ID, assert_no_pings, start_bot
 from tests.support.llm_server import FakeLLMServer, Reply
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.SECRET-discord-token.abcdefghijklmnopqrstuvwxyz0123"
@@ -49,9 +49,9 @@ class CountingService:
         self.reindexed = 0
         self.asked: list[str] = []
 
-    def ask(self, question: str, history: Any = (), *, on_token: Any = None) -> Any:
+    def ask(self, question: str, history: Any = (), *, on_token: Any = None, scope: Any = None) -> Any:
         self.asked.append(question)
-        return self.service.ask(question, history, on_token=on_token)
+        return self.service.ask(question, history, on_token=on_token, scope=scope)
 
     def reindex(self, **kwargs: Any) -> Any:
         self.reindexed += 1
@@ -62,15 +62,7 @@ class CountingService:
 
 
 async def bot_over(service: Any, settings: Any, monkeypatch: Any) -> SimpleNamespace:
-    from bot.discord.app import NewsBot
-
-    counting = CountingService(service)
-    bot = NewsBot(counting, settings)
-    fake = FakeDiscord(bot, monkeypatch)
-    fake.setup_world()
-    await bot._async_setup_hook()
-    await bot.setup_hook()
-    return SimpleNamespace(bot=bot, fake=fake, service=counting)
+    return await start_bot(CountingService(service), settings, monkeypatch)
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""👍/👎 buttons under each answer: persistent (the custom_id carries the answer's id)."""
+"""👍/👎 buttons under each answer: persistent (the custom_id carries the answer's id).
+
+The questions cog puts :func:`vote_view` under its answers; this package's ``setup`` registers
+:class:`VoteButton` so that a click is handled after a restart too.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +58,3 @@ def vote_view(answer_id: str, language: str) -> discord.ui.View:
     view.add_item(VoteButton(answer_id, "up", t["vote_up_label"]))
     view.add_item(VoteButton(answer_id, "down", t["vote_down_label"]))
     return view
-
-
-async def setup(bot: NewsBot) -> None:
-    bot.add_dynamic_items(VoteButton)
