@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsbot")
 
 # sub-command modules, each with register(subparsers); missing ones are skipped
-COMMAND_MODULES = ("bot.cli.engine", "bot.cli.discord_bot", "bot.cli.evaluate", "bot.cli.sources")
+COMMAND_MODULES = ("bot.cli.engine", "bot.cli.discord_bot", "bot.cli.evaluate", "bot.cli.sources", "bot.cli.coverage")
 
 
 def build_parser() -> argparse.ArgumentParser:
