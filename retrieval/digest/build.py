@@ -143,7 +143,8 @@ def make_story(articles: Sequence[DigestArticle], members: list[int], combined: 
         for n, a in ((n, articles[i]) for n, i in enumerate(ranked, start=1))
     ]
     counts = Counter(t for i in ranked for t in articles[i].mentions)
-    shared = {t for t, c in counts.items() if c >= 2} if len(ranked) > 1 else set(counts)
+    # a single article: its opening sentences (news leads with the facts); a story: what outlets share
+    shared = {t for t, c in counts.items() if c >= 2} if len(ranked) > 1 else set()
     lead: list[LeadSentence] = []
     first = best_sentence(central, shared)
     if first is not None:
@@ -157,6 +158,8 @@ def make_story(articles: Sequence[DigestArticle], members: list[int], combined: 
             found = best_sentence(articles[i], shared, avoid=[s.text for s in lead])
             if found is not None:
                 lead.append(LeadSentence(found[0], n, found[1]))
+    if len(ranked) == 1:
+        lead.sort(key=lambda s: central.text.find(s.text) % (len(central.text) + 1))  # in the article's order
     latest = story_date([articles[i] for i in ranked])
     return Story(headline=" ".join(central.title.split()), article_id=central.article_id, lead=lead,
                  sources=sources, latest=latest)
