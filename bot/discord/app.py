@@ -53,7 +53,7 @@ def no_pings() -> discord.AllowedMentions:
     return discord.AllowedMentions.none()
 
 
-EXTENSIONS = ("bot.discord.cogs.questions", "bot.discord.cogs.admin", "bot.discord.cogs.votes")
+EXTENSIONS = ("bot.discord.cogs.questions", "bot.discord.cogs.admin", "bot.discord.cogs.votes", "bot.discord.cogs.digest")
 ArchiveMinutes = Literal[60, 1440, 4320, 10080]  # validated by the settings
 
 
