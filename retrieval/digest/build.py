@@ -101,7 +101,7 @@ def _words(text: str) -> set[str]:
 
 def _too_close(a: str, b: str) -> bool:
     wa, wb = _words(a), _words(b)
-    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) > 0.6
+    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) >= 0.5
 
 
 def best_sentence(
@@ -114,7 +114,7 @@ def best_sentence(
         if any(_too_close(text, other) for other in avoid):
             continue
         carried = len(keys & {fold(token) for token in _TOKEN.findall(text.lower())})
-        score = carried + 1.5 / (1 + rank) - (1.0 if _ANAPHORA.match(text) else 0.0)
+        score = carried + 1.5 / (1 + rank) - (3.0 if _ANAPHORA.match(text) else 0.0)
         if best is None or score > best[0]:
             best = (score, text, chunk_id)
     return (best[1], best[2]) if best else None
@@ -162,7 +162,7 @@ def make_story(articles: Sequence[DigestArticle], members: list[int], combined: 
         lead.sort(key=lambda s: central.text.find(s.text) % (len(central.text) + 1))  # in the article's order
     latest = story_date([articles[i] for i in ranked])
     return Story(headline=" ".join(central.title.split()), article_id=central.article_id, lead=lead,
-                 sources=sources, latest=latest)
+                 sources=sources, latest=latest, dated=any(articles[i].published() for i in ranked))
 
 
 def story_date(members: Sequence[DigestArticle]) -> str | None:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from retrieval.digest.articles import DigestArticle
 
 
+_PRIOR = 10
+
+
 @dataclass(frozen=True)
 class ClusterParams:
     similarity: float  # average combined similarity within a story, at least
@@ -53,7 +56,9 @@ def name_overlap(sets: Sequence[set[str]]) -> np.ndarray:
 
     n = len(sets)
     df = Counter(term for terms in sets for term in terms)
-    total = max(n, 2)
+    # IDF with a prior of _PRIOR unrelated articles: in a small window (a summary of three articles)
+    # what they all share still counts; in a large one, what every article names weighs little
+    total = n + _PRIOR
     weight = {term: math.log(total / count) for term, count in df.items()}
     mass = [sum(weight[t] for t in terms) for terms in sets]
     overlap = np.zeros((n, n), dtype=np.float32)

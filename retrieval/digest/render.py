@@ -17,7 +17,8 @@ def story_text(story: Story, number: int, *, width: int = 100, max_sources: int 
     t = texts()[language]
     outlets = ", ".join(story.outlets[:6]) + (f" (+{len(story.outlets) - 6})" if len(story.outlets) > 6 else "")
     head = f"{number}. {story.headline}"
-    meta = f"   {story.size} article{'s' if story.size > 1 else ''} · {outlets}" + (f" · {story.latest}" if story.latest else "")
+    when = (story.latest if story.dated else t["seen"].format(date=story.latest)) if story.latest else ""
+    meta = f"   {story.size} article{'s' if story.size > 1 else ''} · {outlets}" + (f" · {when}" if when else "")
     lines = [head, meta]
     body = story.summary or story.lead_text()
     if body:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _ARTICLES_PER_SUMMARY = 8
 _STORIES_PER_SUMMARY = 5
+RELATIVE_SCORE = 0.7  # a passage scoring below this share of the best one is about something else
 
 
 class SummaryHost(Protocol):
@@ -150,10 +151,7 @@ def matching_articles(host: SummaryHost, request: SummaryRequest) -> list[Digest
         lexical = host.retriever.snapshot().lexical
         if host.answerer.answer(request.topic, request.topic, passages, lexical).refused:
             return []  # the coverage does not speak of this topic
-        order: list[str] = []
-        for p in passages:
-            if p.article_id not in order:
-                order.append(p.article_id)
+        order = relevant_articles(passages)
         entries = [manifest[a] for a in order if a in manifest]
     else:
         entries = list(manifest.values())
@@ -165,6 +163,17 @@ def matching_articles(host: SummaryHost, request: SummaryRequest) -> list[Digest
     if request.kind == "article":
         return ranked[:1]
     return ranked[:_ARTICLES_PER_SUMMARY]
+
+
+def relevant_articles(passages: list[Passage]) -> list[str]:
+    """The articles of the passages, best first, leaving out those whose best passage scores far below
+    the best one (retrieval always returns K passages, some about something else)."""
+    best = max((p.score for p in passages), default=0.0)
+    order: list[str] = []
+    for p in passages:
+        if p.score >= RELATIVE_SCORE * best and p.article_id not in order:
+            order.append(p.article_id)
+    return order
 
 
 def _passage(document: Any) -> Passage:

@@ -34,6 +34,7 @@ class Story:
     sources: list[StorySource]
     latest: str | None  # the newest date (published, else arrival) of the story's articles
     summary: str | None = None  # written by the LLM when one is configured (citations checked)
+    dated: bool = True  # False: no article of the story has a published date; ``latest`` is when it was seen
 
     @property
     def size(self) -> int:
@@ -57,6 +58,7 @@ class Story:
             "size": self.size,
             "outlets": self.outlets,
             "latest": self.latest,
+            "latest_is_published": self.dated,
             "lead": self.lead_text(),
             "summary": self.summary,
             "sentences": [asdict(s) for s in self.lead],

@@ -142,7 +142,7 @@ class Digests(commands.Cog):
         else:
             header = await channel.send(render_header(digest, self.language), allowed_mentions=NONE)
             target = await header.create_thread(
-                name=thread_title(digest, self.language),
+                name=thread_title(digest, self.language, today=now_utc().date().isoformat()),
                 auto_archive_duration=self.settings.discord.thread_archive,  # type: ignore[arg-type]
             )
         for part in render_digest(digest, self.language):

@@ -14,7 +14,6 @@ from retrieval.errors import ConfigError
 from retrieval.types import ArticleInfo
 
 log = logging.getLogger(__name__)
-RELATIVE_SCORE = 0.7  # /latest on a topic keeps articles whose passage scores this share of the best one
 
 
 def make_digest(service: Any, since: dt.datetime | None, source: str | None = None, language: str = "fr") -> Digest:
@@ -54,16 +53,13 @@ def latest_on(service: Any, topic: str | None, n: int) -> list[ArticleInfo]:
     if not topic:
         return list(service.latest(n))
     from retrieval.digest.catalog import search_passages
+    from retrieval.digest.summary import relevant_articles
 
     manifest = service.store.manifest()
     seen: dict[str, ArticleInfo] = {}
-    passages = search_passages(service.retriever, topic)
-    best = max((p.score for p in passages), default=0.0)
-    for passage in passages:
-        if passage.score < RELATIVE_SCORE * best:
-            continue  # a passage far behind the best is about something else
-        entry = manifest.get(passage.article_id)
-        if entry is not None and entry.article_id not in seen:
+    for article_id in relevant_articles(search_passages(service.retriever, topic)):
+        entry = manifest.get(article_id)
+        if entry is not None:
             seen[entry.article_id] = ArticleInfo(entry.article_id, entry.title, entry.date, entry.url,
                                                  entry.indexed_at, entry.chunks)
     ranked = sorted(seen.values(), key=lambda a: (a.date or a.indexed_at[:10], a.indexed_at), reverse=True)
