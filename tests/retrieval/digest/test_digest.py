@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,24 @@ def test_window_and_outlets(digest_service) -> None:
     assert build_digest(service.store, service.settings, future).stories == []
     data = digest.to_dict()
     assert data["articles"] == 5 and data["stories"][0]["lead"]
+
+
+@pytest.mark.slow
+def test_llm_summaries_have_their_citations_checked(digest_service) -> None:
+    from retrieval.answer.llm import generator_from_settings
+    from retrieval.settings import load_settings
+    from tests.support.llm_server import FakeLLMServer, Reply
+
+    service, groups = digest_service
+    with FakeLLMServer() as server:
+        generator = generator_from_settings(load_settings(llm_base_url=server.url, llm_model="fake", llm_timeout=5))
+        server.script(Reply.text("Storm Aurora flooded Valmont [1] and the sea wall failed [2] [9]."),
+                      Reply.text("Drivers of Tarsberg struck for a second day."))  # cites nothing
+        digest = build_digest(service.store, service.settings, Window(), generator=generator)
+    flood, strike = digest.stories[0], digest.stories[1]
+    assert flood.summary == "Storm Aurora flooded Valmont [1] and the sea wall failed [2]."  # [9]: no such source
+    assert strike.summary is None and strike.lead  # uncited: the extractive lead stands
+    assert all(story.summary is None for story in digest.stories[2:])  # single articles: no LLM call
+    assert len(server.requests) == 2
+    prompt = json.dumps(server.requests[0])
+    assert "Valmont" in prompt and "<passage" in prompt
