@@ -17,6 +17,7 @@ from typing import Any
 
 from retrieval.answer.extractive import ExtractiveAnswerer, condense
 from retrieval.answer.extractive import from_settings as answerer_from_settings
+from retrieval.digest.summary import summary_answer
 from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, StoreUnavailable
 from retrieval.index.indexer import Indexer
 from retrieval.index.store import IndexStore, make_client, wipe_local_index
@@ -139,6 +140,8 @@ class AnsweringService:
     ) -> Answer:
         """Answer ``question`` (a follow-up of ``history``), restricted to ``scope`` when given."""
         text = clean_question(question, self.settings.max_question_chars)
+        if (summary := summary_answer(self, text)) is not None:  # « Résume … », "what's new on …"
+            return summary
         turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []
         answer: Answer = self.chain.invoke(self._inputs(text, turns, on_token, scope))
         return answer

@@ -119,6 +119,7 @@ class FeedsSettings(Section):
     keep_seen: int = Field(
         5000, ge=100, description="Entries remembered per feed (the oldest are forgotten beyond this)."
     )
+    interval: float = Field(0.0, ge=0, le=10080, description="Minutes between feeds runs by the Discord bot; 0 = never.")
 
 
 class HTTPSettings(Section):
@@ -137,6 +138,17 @@ class WatchSettings(Section):
     debounce: float = Field(
         1.0, gt=0, le=60, description="Watching the corpus: seconds of quiet before reindexing a change."
     )
+
+
+class DigestSettings(Section):
+    similarity: float | None = Field(
+        None, description="Least average similarity (cosine + shared names) of a story's articles; unset = the model's default."
+    )
+    near_duplicate: float | None = Field(None, description="Cosine above which two articles are one story; unset = the model's default.")
+    names_weight: float = Field(0.15, ge=0, le=1, description="Weight of shared names, figures and dates in a story's similarity.")
+    max_days: float = Field(3.0, ge=0, description="Dated articles further apart than this many days are less alike.")
+    lead_sentences: int = Field(2, ge=1, le=3, description="Extractive sentences under a story's headline.")
+    since: str = Field("24h", description="Default window of a digest (24h, 7d, a date, or all).")
 
 
 class Settings(BaseSettings):
@@ -208,6 +220,7 @@ class Settings(BaseSettings):
         description="Chunks of one article indexed at the most: a longer text is cut, with a warning naming it.",
     )
     watch: WatchSettings = Field(default_factory=WatchSettings)  # type: ignore[arg-type]
+    digest: DigestSettings = Field(default_factory=DigestSettings)  # type: ignore[arg-type]
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "WARNING", description="Log level: DEBUG, INFO, WARNING or ERROR."

@@ -34,6 +34,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # sub-command modules, each with register(subparsers); missing ones are skipped
 COMMAND_MODULES = (
     "bot.cli.engine", "bot.cli.status", "bot.cli.discord_bot", "bot.cli.evaluate", "bot.cli.sources",
+    "bot.cli.coverage",
 )
 
 # libraries whose warnings are noise for a user: shown with -v only

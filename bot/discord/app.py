@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-EXTENSIONS = ("bot.discord.cogs.questions", "bot.discord.cogs.admin", "bot.discord.cogs.votes")
+EXTENSIONS = (
+    "bot.discord.cogs.questions", "bot.discord.cogs.admin", "bot.discord.cogs.votes", "bot.discord.cogs.digest",
+)
 
 
 class Answering(Protocol):

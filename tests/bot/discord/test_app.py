@@ -26,7 +26,7 @@ async def test_setup_hook_registers_the_slash_commands(tmp_path: Path, monkeypat
     try:
         [sync] = h.fake.named("sync_commands")
         commands = {c["name"]: c for c in sync["commands"]}
-        assert set(commands) == {"ask", "latest", "reindex"}
+        assert set(commands) == {"ask", "latest", "reindex", "digest", "feeds"}
         assert int(commands["reindex"]["default_member_permissions"]) == 1 << 5  # Manage Server  # hidden from others
     finally:
         await h.bot.close()

@@ -1,0 +1,143 @@
+"""The articles of a window, read from the index: metadata, chunk texts and chunk vectors.
+
+Only committed articles are read (manifest record and chunks of the same content hash). The
+vectors are those the index already holds (read through the vector store's ``get``): building
+a digest embeds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from retrieval.digest.window import Window, outlet_matches, outlet_name, parse_stamp
+from retrieval.index.indexer import passage_text
+from retrieval.index.store import ManifestEntry, translate_store_errors
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from retrieval.index.store import IndexStore
+
+_GROUP = 500  # article ids per read
+
+
+@dataclass
+class ChunkText:
+    chunk_id: str
+    position: int
+    text: str
+
+
+@dataclass
+class DigestArticle:
+    """One article of the window."""
+
+    article_id: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None
+    indexed_at: str
+    chunks: list[ChunkText] = field(default_factory=list)
+    vectors: list[Any] = field(default_factory=list)  # the chunks' vectors (numpy rows), in order
+
+    @property
+    def outlet(self) -> str:
+        return outlet_name(self.source, self.url)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(c.text for c in self.chunks)
+
+    @functools.cached_property
+    def mentions(self) -> frozenset[str]:
+        """The names, figures and dates of the title and the opening of the text."""
+        from retrieval.digest.names import mentions
+
+        return frozenset(mentions(f"{self.title}.\n{self.text}"))
+
+    def arrived(self) -> dt.datetime | None:
+        return parse_stamp(self.indexed_at)
+
+    def published(self) -> dt.datetime | None:
+        return parse_stamp(self.date)
+
+    def when(self) -> dt.datetime:
+        """For ordering by recency: the published date, else the arrival."""
+        return self.published() or self.arrived() or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def vector(self) -> np.ndarray:
+        """The mean of the article's chunk vectors, normalised."""
+        import numpy as np
+
+        if not self.vectors:
+            return np.zeros(1, dtype=np.float32)
+        matrix = np.asarray(self.vectors, dtype=np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+        mean = matrix.mean(axis=0)
+        return mean / max(float(np.linalg.norm(mean)), 1e-9)
+
+
+def in_window(entry: ManifestEntry, window: Window) -> bool:
+    stamp = parse_stamp(entry.date) if window.by == "published" else parse_stamp(entry.indexed_at)
+    if window.since is None and window.until is None:
+        return True
+    if stamp is None:
+        return False
+    if window.since is not None and stamp < window.since:
+        return False
+    return window.until is None or stamp <= window.until
+
+
+def window_entries(store: IndexStore, window: Window) -> list[ManifestEntry]:
+    """The manifest records of the window (metadata only; no chunk is read)."""
+    return [entry for entry in store.manifest().values() if in_window(entry, window)]
+
+
+def load_articles(
+    store: IndexStore, entries: list[ManifestEntry], *, sources: tuple[str, ...] = (), vectors: bool = True
+) -> list[DigestArticle]:
+    """The articles of ``entries`` with their chunks (and vectors), restricted to ``sources``."""
+    by_id = {entry.article_id: entry for entry in entries}
+    articles: dict[str, DigestArticle] = {}
+    ids = sorted(by_id)
+    include = ["metadatas", "documents", "embeddings"] if vectors else ["metadatas", "documents"]
+    with translate_store_errors(store.settings):
+        for start in range(0, len(ids), _GROUP):
+            part = ids[start:start + _GROUP]
+            where: dict[str, Any] = {"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}}
+            page = store.vectors.get(where=where, include=include)
+            embeddings = page.get("embeddings")
+            for i, chunk_id in enumerate(page["ids"]):
+                meta = page["metadatas"][i] or {}
+                entry = by_id.get(str(meta.get("article_id")))
+                if entry is None or entry.article_hash != meta.get("article_hash"):
+                    continue  # a chunk of another version, not committed
+                article = articles.get(entry.article_id)
+                if article is None:
+                    article = DigestArticle(
+                        article_id=entry.article_id, title=entry.title, date=entry.date or meta.get("date"),
+                        url=entry.url or meta.get("url"), source=meta.get("source"), indexed_at=entry.indexed_at,
+                    )
+                    articles[entry.article_id] = article
+                text = passage_text(page["documents"][i] or "", str(meta.get("title", "")))
+                article.chunks.append(ChunkText(chunk_id, int(meta.get("position", 0)), text))
+                if vectors and embeddings is not None:
+                    article.vectors.append(embeddings[i])
+    found = []
+    for article in articles.values():
+        order = sorted(range(len(article.chunks)), key=lambda k: article.chunks[k].position)
+        article.chunks = [article.chunks[k] for k in order]
+        if article.vectors:
+            article.vectors = [article.vectors[k] for k in order]
+        if sources and not any(outlet_matches(s, article.source, article.url) for s in sources):
+            continue
+        found.append(article)
+    return sorted(found, key=lambda a: a.article_id)
+
+
+def window_articles(store: IndexStore, window: Window, *, vectors: bool = True) -> list[DigestArticle]:
+    return load_articles(store, window_entries(store, window), sources=window.sources, vectors=vectors)
