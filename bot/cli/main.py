@@ -168,7 +168,11 @@ def quiet_environment(verbose: int, environ: Any = None) -> None:
         env.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
 
-def configure_logging(level: int, verbose: int) -> None:
+# commands that list the skipped files themselves, once, relative to the corpus (engine.print_skipped)
+LISTS_SKIPPED = ("reindex", "chat")
+
+
+def configure_logging(level: int, verbose: int, *, lists_skipped: bool = False) -> None:
     """newsbot's records at ``level`` on standard error; libraries' warnings only with -v."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("newsbot: %(levelname)s: %(message)s"))
@@ -188,9 +192,10 @@ def configure_logging(level: int, verbose: int) -> None:
     discord_client = logging.getLogger("discord.client")
     if not verbose and not any(isinstance(f, DropMessages) for f in discord_client.filters):
         discord_client.addFilter(DropMessages(DISCORD_NOISE))
-    # the reindex report lists skipped files once, relative to the corpus (see engine.print_report)
     corpus_log = logging.getLogger("retrieval.ingest.corpus")
-    if not any(isinstance(f, DropMessages) for f in corpus_log.filters):
+    for old_filter in [f for f in corpus_log.filters if isinstance(f, DropMessages)]:
+        corpus_log.removeFilter(old_filter)
+    if lists_skipped:  # else (the bot, add, feeds) the corpus reader's own warning is the one line
         corpus_log.addFilter(DropMessages(("skipped ",)))
 
 
@@ -267,9 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from bot.settings import AppSettings, load_settings
 
-        configure_logging(logging.ERROR if quiet else logging.WARNING, verbose)
+        lists_skipped = args.command in LISTS_SKIPPED
+        configure_logging(logging.ERROR if quiet else logging.WARNING, verbose, lists_skipped=lists_skipped)
         settings = absolute_paths(load_settings())
-        configure_logging(log_level(settings, verbose, quiet), verbose)
+        configure_logging(log_level(settings, verbose, quiet), verbose, lists_skipped=lists_skipped)
         warn_unknown_settings(AppSettings)
         return handler(args, settings)
     except NewsbotError as exc:

@@ -133,3 +133,20 @@ def test_the_progress_bar_only_on_a_terminal_and_after_the_model_loads(
     assert ("5/10" in stream.getvalue()) is terminal
     if not terminal:
         assert stream.getvalue() == ""
+
+
+def test_skipped_files_are_logged_by_the_commands_that_do_not_list_them(capsys: pytest.CaptureFixture[str]) -> None:
+    corpus_log = logging.getLogger("retrieval.ingest.corpus")
+    try:
+        configure_logging(logging.WARNING, 0, lists_skipped=True)  # reindex, chat: they print the list
+        corpus_log.warning("skipped %s: %s", "/abs/a.md", "bad date")
+        assert "a.md" not in capsys.readouterr().err
+        configure_logging(logging.WARNING, 0, lists_skipped=False)  # the bot: the log is the only line
+        corpus_log.warning("skipped %s: %s", "/abs/a.md", "bad date")
+        assert capsys.readouterr().err.count("a.md") == 1
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if handler.get_name() == "newsbot-cli":
+                logging.getLogger().removeHandler(handler)
+        corpus_log.filters.clear()
+        logging.getLogger("discord.client").filters.clear()
