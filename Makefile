@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: chat test lint check install bench clean status completion deploy-check docker
+.PHONY: chat test lint check install bench clean status completion deploy-check docker fuzz
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ docker:
 ## the whole test suite, slow tests included (real models, real Chroma server)
 test: install
 	$(BIN)/python -m pytest -q
+
+## coverage-guided fuzzing of the corpus parser (atheris); crashes land in tests/fuzz/regressions/
+FUZZ_SECONDS ?= 60
+fuzz: install
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	mkdir -p .newsbot/fuzz-corpus && cp -n tests/fuzz/corpus/* .newsbot/fuzz-corpus/
+	PYTHONPATH=$(CURDIR) $(BIN)/python -m tests.fuzz.fuzz_corpus -max_total_time=$(FUZZ_SECONDS) .newsbot/fuzz-corpus
 
 lint: install
 	$(BIN)/ruff check retrieval bot tests benchmarks

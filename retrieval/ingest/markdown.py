@@ -34,8 +34,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         raise ArticleError(f"front matter is not valid YAML{where}") from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # an explicit tag whose value is not of its type: `!!int abc`, `!!timestamp 2025-02-30`
+    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise what they meet
+        # an explicit tag whose value is not of its type: `!!int abc` (ValueError),
+        # `!!timestamp 2025-02-30` (ValueError), `!!timestamp 2025-08-15T10:=00` (AttributeError)
         raise ArticleError(f"front matter is not valid YAML ({type(exc).__name__}: {str(exc)[:80]})") from None
     if not isinstance(data, dict):
         raise ArticleError("front matter is not a set of 'key: value' lines")

@@ -261,3 +261,9 @@ def test_a_one_megabyte_single_line_body_is_cut_to_the_chunk_cap(
     assert any("enorme.md" in r.getMessage() and "cut" in r.getMessage() for r in caplog.records)
     small = scan_corpus(tmp_path, options=CorpusOptions.from_settings(load_settings(article_max_chunks=10)))
     assert len(chunk_article(small.articles[0], settings.chunk.size, settings.chunk.overlap)) <= 10
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://example.org:99999/x", "ftp://example.org/", "http:///x"])
+def test_a_malformed_url_is_one_failed_line(tmp_path: Path, url: str) -> None:
+    [result] = add_urls(loopback_settings(tmp_path), [url])  # before: ValueError out of `newsbot add`
+    assert result.status == "failed" and result.reason and "\n" not in result.reason
