@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = ".build.lock"
 # measured on the first run of the default model (docs/models.md): shown when a build starts
-FIRST_BUILD_COST = "about 2 minutes and up to 3 GB of memory, once"
+FIRST_BUILD_COST = "a few minutes and up to 3 GB of memory, once"
 
 _locks: dict[Path, FileLock] = {}
 _locks_guard = threading.Lock()

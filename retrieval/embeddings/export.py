@@ -282,13 +282,15 @@ def _in_child(step: str, **args: str) -> None:
 
     # the child imports this package from where the caller does, installed or not
     root = str(Path(retrieval.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "retrieval.embeddings.export", step, json.dumps(args)]
-    done = subprocess.run(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False, env=env
+    launch = (
+        f"import runpy, sys; sys.path.insert(0, {root!r}); "
+        "runpy.run_module('retrieval.embeddings.export', run_name='__main__')"
     )
+    command = [sys.executable, "-c", launch, step, json.dumps(args)]
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     if done.returncode != 0:
-        message = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        last = done.stderr.strip().splitlines() or [f"killed by signal {-done.returncode} (out of memory?)"]
+        message = last[-1]
         if message.startswith("ModelUnavailable: "):
             raise ModelUnavailable(message.removeprefix("ModelUnavailable: "))
         log.debug("export step %s failed:\n%s", step, done.stderr)

@@ -103,3 +103,15 @@ def test_a_first_build_says_so_in_one_line_and_nothing_else(tmp_path: Path) -> N
     lines = out.stderr.splitlines()
     assert len(lines) == 1 and "building the embedding model" in lines[0], out.stderr
     assert (onnx_dir(SMALL_MODEL, tmp_path, True) / "newsbot-onnx.json").exists()
+
+
+def test_a_model_that_cannot_be_exported_is_one_clear_error_and_leaves_nothing(tmp_path: Path) -> None:
+    from retrieval.errors import ModelUnavailable
+
+    not_a_model = tmp_path / "not-a-model"
+    not_a_model.mkdir()
+    (not_a_model / "model.safetensors").write_bytes(b"not weights")
+    embeddings = OnnxEmbeddings(str(not_a_model), models_dir=tmp_path / "models")
+    with pytest.raises(ModelUnavailable, match="cannot load embedding model .* to export it"):
+        embeddings.embed_query("x")
+    assert not any((tmp_path / "models" / "onnx").iterdir())  # no half-made export
