@@ -204,6 +204,13 @@ class Lexicon:
         with self._write(db):
             db.execute("INSERT OR REPLACE INTO meta VALUES('synced', ?)", (generation,))
 
+    def advance(self, generation: int) -> None:
+        """The writer committed ``generation`` with its lexical rows staged here: a lexicon in step
+        with the one before is in step with it (one generation per commit, one writer at a time)."""
+        db = self._db()
+        with self._write(db):
+            db.execute("UPDATE meta SET value = ? WHERE key = 'synced' AND value = ?", (generation, generation - 1))
+
     # -- writing ------------------------------------------------------------------------------
     def add(self, rows: Sequence[LexicalRow]) -> int:
         """Add rows (a chunk id already present is left alone: ids name their content)."""

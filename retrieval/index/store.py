@@ -269,6 +269,7 @@ class IndexStore:
             self.stage_vectors(items)
             self.stage_lexical(items)
             generation = self.switch(items)
+            self.lexicon.advance(generation)
             self.clean_up(items, replaced)
         log.debug("committed %d articles (%d chunks), generation %d",
                   len(items), sum(len(c) for c, _, _ in items), generation)
@@ -359,6 +360,7 @@ class IndexStore:
             meta = self._meta()
             meta["generation"] = int(meta.get("generation", 0)) + 1
             self.records.modify(metadata=meta)
+            self.lexicon.advance(meta["generation"])
             for part in _parts(article_ids):
                 self.vectors.delete(where={"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}})
             self.lexicon.remove_articles(article_ids)
