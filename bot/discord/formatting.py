@@ -30,13 +30,14 @@ MAX_ARTICLES = 10  # articles listed under an answer
 
 _CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 # Spans a split must never cut: <links>, bare links, [n] / [1, 2] markers,
-# user/role/channel mentions and custom emojis.
+# user/role/channel mentions, custom emojis and escapes (\[ cut in two would be a bare [).
 _PROTECTED = re.compile(
     r"<https?://[^>\s]*>"
     r"|https?://\S+"
     r"|\[\d+(?:\s*[,;–-]\s*\d+)*\]"
     r"|<(?:@[!&]?|#)\d+>"
     r"|<a?:\w+:\d+>"
+    r"|\\."  # an escape and the character it escapes
 )
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _LINE = re.compile(r"\n")
@@ -295,6 +296,7 @@ def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
             i = bisect.bisect_right(starts, cut - 1) - 1
             if i >= 0 and spans[i][0] < cut < spans[i][1] and spans[i][0] > start:
                 cut = spans[i][0]
+        cut = _before_escape(text, start, cut)  # the spans above miss these inside a huge word
         piece = text[start:cut].strip()
         if piece:
             pieces.append(piece)
@@ -305,6 +307,19 @@ def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
     if tail:
         pieces.append(tail)
     return pieces
+
+
+def _before_escape(text: str, start: int, cut: int) -> int:
+    """``cut`` moved back before the opening of a citation marker it would cut (``[1,`` | ``2]``),
+    and before a backslash that escapes the character after it (an escape cut in two would leave
+    that character bare: ``\\[`` → ``[``)."""
+    marker = _OPEN_MARKER.search(text, start, cut)
+    if marker is not None and marker.start() > start:
+        cut = marker.start()
+    run = 0
+    while cut - run - 1 > start and text[cut - run - 1] == "\\":
+        run += 1
+    return cut - 1 if run % 2 else cut
 
 
 def message_parts(text: str, max_messages: int = MAX_MESSAGES, limit: int = DISCORD_LIMIT) -> list[str]:

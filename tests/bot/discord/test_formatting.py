@@ -208,3 +208,12 @@ def test_a_cut_never_leaves_half_a_citation_marker() -> None:
     for text in ("[1, 2]" * 334, "\\[1, 2]" * 300):
         cut = render_partial(text)
         assert len(cut) <= 2000 and cut.endswith(" …") and unsafe(cut) == []
+
+
+def test_a_split_never_separates_an_escape_from_its_character_nor_cuts_a_marker() -> None:
+    """Found by the property tests: a hard cut between "\\" and "[" sent a bare "[" on its own; a
+    cut inside a huge word (where no span protects a marker) split "[1, 2]"."""
+    phish = "[Cliquez ici](https://evil.example/login)"
+    for text in ("</reindex:123456789012345678>000000000[0000" * 89, (phish * 3 + "[1, 2]" + phish) * 11):
+        parts = message_parts(render_answer(Answer(question="q", answer=text, refused=False, sources=[])))
+        assert len(parts) >= 2 and all(unsafe(p) == [] for p in parts)
