@@ -80,15 +80,17 @@ def main() -> int:
     report = service.reindex()
     print(f"index: {report.summary()} ({time.perf_counter() - started:.0f} s)", flush=True)
 
-    times = []
+    times, cpu = [], []
     digest = None
     for _ in range(args.runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         digest = build_digest(service.store, settings, Window())
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
     assert digest is not None
-    print(f"digest of {digest.articles} articles: median {statistics.median(times):.2f} s over {args.runs} runs "
-          f"(first {times[0]:.2f} s, min {min(times):.2f} s); {len(digest.stories)} stories, "
+    print(f"digest of {digest.articles} articles: median {statistics.median(times):.2f} s wall, "
+          f"{statistics.median(cpu):.2f} s CPU over {args.runs} runs (first {times[0]:.2f} s wall, "
+          f"{cpu[0]:.2f} s CPU; min {min(times):.2f} s); {len(digest.stories)} stories, "
           f"{len(digest.multi)} with several articles, largest {max((s.size for s in digest.stories), default=0)}")
     return 0
 

@@ -55,9 +55,7 @@ class DigestArticle:
     @functools.cached_property
     def mentions(self) -> frozenset[str]:
         """The names, figures and dates of the title and the opening of the text."""
-        from retrieval.digest.names import mentions
-
-        return frozenset(mentions(f"{self.title}.\n{self.text}"))
+        return _mentions(self.title, tuple(c.chunk_id for c in self.chunks), self.text)
 
     def arrived(self) -> dt.datetime | None:
         return parse_stamp(self.indexed_at)
@@ -79,6 +77,23 @@ class DigestArticle:
         matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
         mean = matrix.mean(axis=0)
         return mean / max(float(np.linalg.norm(mean)), 1e-9)
+
+
+_MENTIONS: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+_MENTIONS_MAX = 20_000
+
+
+def _mentions(title: str, chunk_ids: tuple[str, ...], text: str) -> frozenset[str]:
+    """An article version's mentions (its chunk ids carry its content hash), computed once per process."""
+    from retrieval.digest.names import mentions
+
+    key = (title, chunk_ids)
+    found = _MENTIONS.get(key)
+    if found is None:
+        if len(_MENTIONS) >= _MENTIONS_MAX:
+            _MENTIONS.clear()
+        found = _MENTIONS[key] = frozenset(mentions(f"{title}.\n{text}"))
+    return found
 
 
 def in_window(entry: ManifestEntry, window: Window) -> bool:

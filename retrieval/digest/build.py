@@ -77,14 +77,28 @@ def cluster_params(settings: Settings) -> ClusterParams:
 
 
 # -- sentences ---------------------------------------------------------------------------------
-def candidate_sentences(article: DigestArticle, chunks: int = 2) -> list[tuple[int, str, str]]:
+_SENTENCES: dict[str, list[str]] = {}
+
+
+def chunk_sentences(chunk_id: str, text: str) -> list[str]:
+    """The sentences of a chunk (split once per process: chunk ids carry the article's hash)."""
+    found = _SENTENCES.get(chunk_id)
+    if found is None:
+        if len(_SENTENCES) > 50_000:
+            _SENTENCES.clear()
+        found = _SENTENCES[chunk_id] = [" ".join(s.split()) for s in split_sentences(text)]
+    return found
+
+
+def candidate_sentences(article: DigestArticle, chunks: int = 2, enough: int = 4) -> list[tuple[int, str, str]]:
     """(rank, sentence, chunk id) of the article's opening chunks, noise and fragments left out."""
     found: list[tuple[int, str, str]] = []
     seen: set[str] = set()
     title = " ".join(article.title.split()).lower()
     for chunk in article.chunks[:chunks]:
-        for sentence in split_sentences(chunk.text):
-            text = " ".join(sentence.split())
+        if len(found) >= enough:
+            break  # the opening chunk had enough: news puts the facts first
+        for text in chunk_sentences(chunk.chunk_id, chunk.text):
             key = text.lower()
             if key in seen or key == title or not (_MIN_SENTENCE <= len(text) <= _MAX_SENTENCE):
                 continue

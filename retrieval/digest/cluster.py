@@ -53,32 +53,23 @@ class Similarities:
 def name_overlap(sets: Sequence[set[str]]) -> np.ndarray:
     """IDF-weighted overlap of the articles' mentions: shared weight / the smaller set's weight."""
     import numpy as np
+    from scipy import sparse
 
     n = len(sets)
     df = Counter(term for terms in sets for term in terms)
     # IDF with a prior of _PRIOR unrelated articles: in a small window (a summary of three articles)
     # what they all share still counts; in a large one, what every article names weighs little
     total = n + _PRIOR
-    weight = {term: math.log(total / count) for term, count in df.items()}
-    mass = [sum(weight[t] for t in terms) for terms in sets]
-    overlap = np.zeros((n, n), dtype=np.float32)
-    index: dict[str, list[int]] = {}
-    for i, terms in enumerate(sets):
-        for term in terms:
-            if weight[term] > 0:
-                index.setdefault(term, []).append(i)
-    shared = np.zeros((n, n), dtype=np.float32)
-    for term, members in index.items():
-        if len(members) < 2:
-            continue
-        w = weight[term]
-        for a in range(len(members)):
-            for b in range(a + 1, len(members)):
-                shared[members[a], members[b]] += w
-    shared = shared + shared.T
-    masses = np.asarray(mass, dtype=np.float32)
+    column = {term: k for k, term in enumerate(df)}
+    weight = np.array([math.log(total / df[term]) for term in column], dtype=np.float64)
+    rows = [i for i, terms in enumerate(sets) for _ in terms]
+    cols = [column[term] for terms in sets for term in terms]
+    matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(column)))
+    shared = np.asarray((matrix.multiply(weight[np.newaxis, :]) @ matrix.T).todense(), dtype=np.float64)
+    masses = np.diag(shared).copy()
     smaller = np.minimum.outer(masses, masses)
-    np.divide(shared, smaller, out=overlap, where=smaller > 0)
+    overlap = np.zeros((n, n), dtype=np.float32)
+    np.divide(shared, smaller, out=overlap, where=smaller > 0, casting="unsafe")
     np.fill_diagonal(overlap, 1.0)
     return np.clip(overlap, 0.0, 1.0)
 

@@ -50,7 +50,7 @@ _COMMON = {
 fold = functools.lru_cache(maxsize=100_000)(_fold_plain)
 
 
-def mentions(text: str, limit: int = 3000) -> set[str]:
+def mentions(text: str, limit: int = 2000) -> set[str]:
     """The names, figures and dates of ``text[:limit]``, folded (``n:``, ``f:``, ``d:`` prefixes)."""
     text = text[:limit]
     found: set[str] = set()
