@@ -16,8 +16,11 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
+from retrieval.answer.duplicates import also_reported, collapse
 from retrieval.answer.extractive import ExtractiveAnswerer, condense
 from retrieval.answer.extractive import from_settings as answerer_from_settings
+from retrieval.answer.language import chit_chat, message
+from retrieval.answer.vectors import QueryMemo
 from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, StoreUnavailable
 from retrieval.index.indexer import Indexer
 from retrieval.index.store import IndexStore, make_client, wipe_local_index
@@ -45,7 +48,14 @@ def clean_question(question: str, limit: int) -> str:
     return text
 
 
-def make_sources(passages: Sequence[Passage], cited: set[int]) -> list[Source]:
+def make_sources(
+    passages: Sequence[Passage],
+    cited: set[int],
+    copies: dict[int, list[Passage]] | None = None,
+    probabilities: dict[int, float] | None = None,
+) -> list[Source]:
+    copies = copies or {}
+    probabilities = probabilities or {}
     return [
         Source(
             n=n,
@@ -57,6 +67,8 @@ def make_sources(passages: Sequence[Passage], cited: set[int]) -> list[Source]:
             text=p.text,
             score=p.score,
             cited=n in cited,
+            also_reported_by=also_reported(copies.get(n - 1, [])),
+            probability=probabilities.get(n),
         )
         for n, p in enumerate(passages, start=1)
     ]
@@ -72,6 +84,7 @@ class AnsweringService:
         generator: Any = None,
     ) -> None:
         self.settings = settings
+        store.embeddings = QueryMemo.wrap(store.embeddings)  # the question is embedded once per answer
         self.store = store
         self.retriever = HybridRetriever(store=store, settings=settings)
         self.answerer = answerer or answerer_from_settings(settings, store.embeddings)
@@ -101,14 +114,14 @@ class AnsweringService:
     def _compose(self, inputs: dict[str, Any]) -> Answer:
         question: str = inputs["question"]
         query: str = inputs["standalone"]
-        passages = [document_to_passage(d) for d in inputs["documents"]]
+        passages, copies = collapse([document_to_passage(d) for d in inputs["documents"]])
         lexical = self.retriever.snapshot().lexical
         composed = self.answerer.answer(question, query, passages, lexical)
         answer = Answer(
             question=question,
             answer=composed.text,
             refused=composed.refused,
-            sources=make_sources(passages, composed.cited),
+            sources=make_sources(passages, composed.cited, copies, composed.probabilities),
             standalone_question=query if query != question else None,
         )
         if self.generator is not None and not composed.refused:
@@ -126,6 +139,9 @@ class AnsweringService:
     ) -> Answer:
         """Answer ``question`` (a follow-up of ``history``), restricted to ``scope`` when given."""
         text = clean_question(question, self.settings.max_question_chars)
+        small_talk = chit_chat(text)
+        if small_talk:  # "hello", « merci »: a help line, not news
+            return Answer(question=text, answer=message("chit_chat", small_talk), refused=False)
         turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []
         answer: Answer = self.chain.invoke(
             {"question": text, "history": turns, "on_token": on_token, "scope": scope or QueryScope()}

@@ -76,6 +76,8 @@ class Source:
     text: str
     score: float
     cited: bool
+    also_reported_by: tuple[str, ...] = ()  # outlets of near-identical copies folded into this passage
+    probability: float | None = None  # for a cited passage: its best sentence's probability of answering
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

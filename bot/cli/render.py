@@ -13,6 +13,8 @@ def source_line(source: Source) -> str:
     if source.date:
         parts.append(source.date)
     parts.append(where)
+    if source.also_reported_by:
+        parts.append("also reported by " + ", ".join(source.also_reported_by))
     return " — ".join(parts)
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from retrieval.answer.vectors import prepare_sentence_vectors
 from retrieval.index.chunking import chunk_article
 from retrieval.index.store import IndexStore
 from retrieval.ingest.corpus import scan_corpus
@@ -127,4 +128,5 @@ class Indexer:
                 items.append((chunks, texts[offset:offset + n], vectors[offset:offset + n]))
             offset += n
         self.store.write_articles(items, replaced=replaced)
+        prepare_sentence_vectors(self.settings, self.store.embeddings, [c.text for _, cs in batch for c in cs])
         return offset
