@@ -1,9 +1,10 @@
-"""The answerer with the shipped answer-sentence model, the real lexical analysis and a real
-(small, packaged) embedding model for the sentence vectors."""
+"""The answerer with the shipped answer-sentence model, the real lexical analysis and the real
+default embedding model (multilingual e5: the model's cosine features are measured with it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,9 +28,17 @@ def lexical() -> LexicalIndex:
     return LexicalIndex([SUMMIT, ROME, *FILLER])
 
 
+@pytest.fixture(scope="module")
+def e5(models_dir: Path) -> Any:
+    from retrieval.embeddings.models import embeddings_from_settings
+    from retrieval.settings import load_settings
+
+    return embeddings_from_settings(load_settings(model_dir=models_dir))
+
+
 @pytest.fixture
-def answerer(small_embeddings, tmp_path: Path) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(vectors=SentenceVectors(small_embeddings, "small", tmp_path / "v.sqlite"))
+def answerer(e5: Any, tmp_path: Path) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(vectors=SentenceVectors(e5, "e5", tmp_path / "v.sqlite"))
 
 
 def passages(dense: float = 0.86) -> list[Passage]:
@@ -49,6 +58,7 @@ def test_the_shipped_model_is_small_and_has_thresholds_for_both_languages() -> N
     assert path.stat().st_size < 20_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "expected"),
     [("Où s'est tenu le sommet ?", "Anchorage"), ("Combien de temps ont duré les discussions du sommet ?", "trois heures")],
@@ -65,12 +75,14 @@ def test_the_answer_opens_with_the_sentence_that_answers(
     assert 0 < composed.probabilities[1] <= 1
 
 
+@pytest.mark.slow
 def test_small_talk_gets_a_help_line(answerer: ExtractiveAnswerer, lexical: LexicalIndex) -> None:
     composed = answerer.answer("hello", "hello", passages(), lexical)
     assert not composed.refused and not composed.cited
     assert "news" in composed.text
 
 
+@pytest.mark.slow
 def test_a_question_the_passages_do_not_answer_is_refused_with_what_is_closest(
     answerer: ExtractiveAnswerer, lexical: LexicalIndex
 ) -> None:
