@@ -9,8 +9,9 @@ or a refusal saying what was closest.
 
 Refusal combines the model with the rule that was used before it (the best passage must be
 close enough to the question, densely or lexically): the model refuses when no sentence
-reaches its language's ``answer`` threshold; the rule refuses too unless the best sentence
-reaches the (higher) ``more`` threshold. The rule holds off questions about subjects absent
+reaches its language's ``answer`` threshold; the rule refuses too (for an English question,
+only unless the best sentence reaches the higher ``more`` threshold: cross-language cosines
+run low, and the rule alone refused a third of answerable English questions). The rule holds off questions about subjects absent
 from the coverage; the model, questions whose subject is covered but whose asked fact is absent.
 
 Sentence vectors come from a cache on disk (:mod:`retrieval.answer.vectors`), filled at
@@ -97,8 +98,11 @@ class ExtractiveAnswerer:
         chosen = compose.choose(scored, passages, thresholds, self.max_sentences)
         # the earlier rule vetoes an answer the model is not confident of (the rule holds off
         # questions about absent subjects; a confident sentence overrides it, e.g. for English)
-        vetoed = bool(chosen) and self.use_rule and chosen[0].probability < thresholds.more and not self.relevant(
-            query, passages, lexical, language
+        vetoed = (
+            bool(chosen)
+            and self.use_rule
+            and (language == "fr" or chosen[0].probability < thresholds.more)
+            and not self.relevant(query, passages, lexical, language)
         )
         if not chosen or vetoed:
             return Composed(self.refusal(query, passages, lexical, language, scored), set(), True, language=language)
