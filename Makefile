@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: chat test lint check install bench clean status completion deploy-check docker fuzz
+.PHONY: chat test lint check install bench clean status completion deploy-check docker fuzz train
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,3 +65,7 @@ check: test lint
 
 clean:
 	rm -rf $(VENV) .newsbot .pytest_cache .mypy_cache .ruff_cache
+
+## refit the answer-sentence model (retrieval/answer/sentence_model.json) on ../shared/eval/piaf-dev.json
+train: install
+	$(BIN)/python -m retrieval.answer.train

@@ -15,8 +15,11 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from retrieval.answer.duplicates import also_reported, collapse
 from retrieval.answer.extractive import ExtractiveAnswerer, condense
 from retrieval.answer.extractive import from_settings as answerer_from_settings
+from retrieval.answer.language import chit_chat, message
+from retrieval.answer.vectors import QueryMemo, prepare_sentence_vectors
 from retrieval.digest.summary import summary_answer
 from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, StoreUnavailable
 from retrieval.index.indexer import Indexer
@@ -45,7 +48,14 @@ def clean_question(question: str, limit: int) -> str:
     return text
 
 
-def make_sources(passages: Sequence[Passage], cited: set[int]) -> list[Source]:
+def make_sources(
+    passages: Sequence[Passage],
+    cited: set[int],
+    copies: dict[int, list[Passage]] | None = None,
+    probabilities: dict[int, float] | None = None,
+) -> list[Source]:
+    copies = copies or {}
+    probabilities = probabilities or {}
     return [
         Source(
             n=n,
@@ -58,6 +68,8 @@ def make_sources(passages: Sequence[Passage], cited: set[int]) -> list[Source]:
             score=p.score,
             cited=n in cited,
             date_kind=p.date_kind,
+            also_reported_by=also_reported(copies.get(n - 1, [])),
+            probability=probabilities.get(n),
         )
         for n, p in enumerate(passages, start=1)
     ]
@@ -73,6 +85,7 @@ class AnsweringService:
         generator: Any = None,
     ) -> None:
         self.settings = settings
+        store.embeddings = QueryMemo.wrap(store.embeddings)  # the question is embedded once per answer
         self.store = store
         self.retriever = HybridRetriever(store=store, settings=settings)
         self.answerer = answerer or answerer_from_settings(settings, store.embeddings)
@@ -116,13 +129,13 @@ class AnsweringService:
     def _compose(self, inputs: dict[str, Any]) -> Answer:
         question: str = inputs["question"]
         query: str = inputs["standalone"]
-        passages: list[Passage] = inputs["passages"]
+        passages, copies = collapse(inputs["passages"])
         composed = self.answerer.answer(question, query, passages, inputs["view"])
         answer = Answer(
             question=question,
             answer=composed.text,
             refused=composed.refused,
-            sources=make_sources(passages, composed.cited),
+            sources=make_sources(passages, composed.cited, copies, composed.probabilities),
             standalone_question=query if query != question else None,
         )
         if self.generator is not None and not composed.refused:
@@ -140,6 +153,9 @@ class AnsweringService:
     ) -> Answer:
         """Answer ``question`` (a follow-up of ``history``), restricted to ``scope`` when given."""
         text = clean_question(question, self.settings.max_question_chars)
+        small_talk = chit_chat(text)
+        if small_talk:  # "hello", « merci »: a help line, not news
+            return Answer(question=text, answer=message("chit_chat", small_talk), refused=False)
         if (summary := summary_answer(self, text)) is not None:  # « Résume … », "what's new on …"
             return summary
         turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []
@@ -167,7 +183,12 @@ class AnsweringService:
         """Bring the index in step with the corpus folder. ``full_check``: hash every file, even
         those whose size and modification time are unchanged."""
         with self._write_lock, self._process_lock():
-            return Indexer(self.store, self.settings).reindex(progress=progress, full_check=full_check)
+            indexer = Indexer(self.store, self.settings, on_written=self._prepare_sentences)
+            return indexer.reindex(progress=progress, full_check=full_check)
+
+    def _prepare_sentences(self, texts: list[str]) -> None:
+        """The sentence vectors of newly written chunks, computed now rather than at a question."""
+        prepare_sentence_vectors(self.settings, self.store.embeddings, texts)
 
     def _process_lock(self) -> Any:
         """One process writes an embedded index at a time (a Chroma server serialises writes itself)."""

@@ -206,6 +206,11 @@ class Settings(BaseSettings):
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences of an extractive answer at most.")
     max_question_chars: int = Field(2000, ge=10, le=100000, description="Longest question, in characters.")
     history_turns: int = Field(6, ge=0, le=50, description="Earlier turns used to understand a follow-up.")
+    sentence_cache_dir: Path | None = Field(
+        None,
+        description="Folder of the sentence-vector cache, keyed by sentence and model, so it can be shared "
+        "between indexes (default: DATA_DIR/cache).",
+    )
 
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
 

@@ -83,6 +83,8 @@ class Source:
     score: float
     cited: bool
     date_kind: str | None = None  # "published" or "seen"
+    also_reported_by: tuple[str, ...] = ()  # outlets of near-identical copies folded into this passage
+    probability: float | None = None  # for a cited passage: its best sentence's probability of answering
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

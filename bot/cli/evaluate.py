@@ -35,6 +35,11 @@ def register(sub: Any) -> None:
         help="a further question set: JSON list of {question, qid?, answers?}; questions without "
         "qid are unanswerable (repeatable)",
     )
+    p.add_argument(
+        "--split", choices=("all", "train", "heldout"), default="all",
+        help="ask only the questions of these SQuAD articles (heldout: every fourth article, never "
+        "used to train the answer-sentence model); all paragraphs stay indexed",
+    )
     p.add_argument("--details", action="store_true", help="with --json, include every question's result")
     p.set_defaults(handler=cmd_eval)
 
@@ -75,7 +80,9 @@ def cmd_eval(args: argparse.Namespace, settings: AppSettings) -> int:
         raise ConfigError("--paragraphs must be at least 1")
     dataset = evaluation.load_squad(args.dataset)
     dataset = evaluation.subset(dataset, args.paragraphs, args.seed)
-    extra = [(path.stem, evaluation.load_extra(path, dataset)) for path in args.extra]
+    extra_base = dataset
+    dataset = evaluation.only_split(dataset, args.split)
+    extra = [(path.stem, evaluation.load_extra(path, extra_base)) for path in args.extra]
     bar = StageBar(enabled=sys.stderr.isatty() or not args.json)
     try:
         report = evaluation.run_eval(settings, dataset, limit=args.limit, seed=args.seed, extra=extra, progress=bar)

@@ -90,7 +90,11 @@ def group_by_article(sources: list[Source]) -> list[list[Source]]:
 def article_line(passages: list[Source], style: Style = PLAIN, *, numbers: bool = True) -> str:
     """The article of ``passages``: title, date, where to read it (after its passages' numbers)."""
     first = passages[0]
-    line = " — ".join([safe(first.title), date_text(first), safe(first.url or first.article_id)])
+    parts = [safe(first.title), date_text(first), safe(first.url or first.article_id)]
+    copies = sorted({outlet for p in passages for outlet in p.also_reported_by})
+    if copies:
+        parts.append("also reported by " + safe(", ".join(copies)))
+    line = " — ".join(parts)
     if numbers:
         line = "".join(f"[{p.n}]" for p in passages) + " " + line
     if style.width:  # never breaks a URL

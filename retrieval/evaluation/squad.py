@@ -12,7 +12,9 @@ Reported, per question set:
 * recall@1/5/10 and MRR of the paragraph the question was written about, over the ranked
   passages of the retriever asked for 10 passages (the answer path uses ``k``);
 * answer containment: a gold answer span appears in the answer (case, accents and
-  whitespace folded);
+  whitespace folded); first-sentence containment: it appears in the answer's first sentence;
+* precision: the share of the answer's sentences that cite the gold paragraph (over the
+  answered questions);
 * refusal rate, p50/p95 answer latency, sentences per answer;
 
 and for the whole run the index time and chunk count. Extra sets: questions in English
@@ -109,6 +111,15 @@ def clean_title(title: str) -> str:
     return " ".join(title.split())
 
 
+def only_split(dataset: EvalDataset, split: str | None) -> EvalDataset:
+    """The dataset's questions restricted to one split (``train``/``heldout``, see :func:`split_of`);
+    every paragraph stays indexed, so retrieval is measured over the whole corpus."""
+    if not split or split == "all":
+        return dataset
+    questions = [q for q in dataset.questions if q.article_id is not None and split_of(q.article_id) == split]
+    return EvalDataset(dataset.name, dataset.digest, dataset.articles, questions)
+
+
 def subset(dataset: EvalDataset, paragraphs: int | None, seed: int) -> EvalDataset:
     """The dataset restricted to ``paragraphs`` paragraphs drawn at random (and their questions)."""
     if not paragraphs or paragraphs >= len(dataset.articles):
@@ -181,6 +192,19 @@ def gold_rank(article_ids: Sequence[str], gold: str) -> int | None:
     return None
 
 
+_SENTENCE = re.compile(r"(.+?)((?:\s*\[\d+\])+)(?=\s|$)", re.S)
+
+
+def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
+    """The sentences of an extractive answer with the passage numbers each cites."""
+    out = []
+    for match in _SENTENCE.finditer(answer):
+        text = match.group(1).strip()
+        if text:
+            out.append((text, [int(n) for n in re.findall(r"\d+", match.group(2))]))
+    return out
+
+
 def sentence_count(answer: str) -> int:
     """Sentences in an extractive answer: each ends with `` [n]`` (a footnote mark opening a
     sentence, as in Wikipedia text, is not counted)."""
@@ -206,6 +230,8 @@ class QuestionResult:
     seconds: float
     sentences: int
     answer: str = ""
+    first_contained: bool = False
+    precision: float | None = None  # share of answer sentences citing the gold paragraph
 
 
 @dataclass
@@ -217,6 +243,8 @@ class SetReport:
     recall_at_10: float | None = None
     mrr: float | None = None
     containment: float | None = None
+    first_sentence_containment: float | None = None
+    precision: float | None = None
     refusal_rate: float = 0.0
     latency_p50: float = 0.0
     latency_p95: float = 0.0
@@ -244,6 +272,9 @@ class SetReport:
             report.recall_at_10 = sum(1 for r in ranks if r is not None and r <= 10) / n
             report.mrr = sum(1.0 / r for r in ranks if r is not None) / n
             report.containment = sum(r.contained for r in results) / n
+            report.first_sentence_containment = sum(r.first_contained for r in results) / n
+            precisions = [r.precision for r in results if r.precision is not None]
+            report.precision = sum(precisions) / len(precisions) if precisions else None
         return report
 
 
@@ -287,6 +318,8 @@ class EvalReport:
             ("recall@10", "recall_at_10", "{:.3f}"),
             ("MRR", "mrr", "{:.3f}"),
             ("answer containment", "containment", "{:.3f}"),
+            ("first sentence holds the answer", "first_sentence_containment", "{:.3f}"),
+            ("precision (sentences from the gold paragraph)", "precision", "{:.3f}"),
             ("refusal rate", "refusal_rate", "{:.3f}"),
             ("sentences per answer (mean / max)", None, ""),
             ("answer latency p50 (ms)", "latency_p50", "ms"),
@@ -396,10 +429,17 @@ def ask_all(
             passages, _ = ranker.passages(q.question)
             rank = gold_rank([p.article_id for p in passages], q.article_id)
         contained = not answer.refused and contains_answer(answer.answer, q.answers)
+        sentences = answer_sentences(answer.answer) if not answer.refused else []
+        first = bool(sentences) and contains_answer(sentences[0][0], q.answers)
+        precision = None
+        if sentences and q.article_id is not None:
+            article_of = {s.n: s.article_id for s in answer.sources}
+            gold = sum(any(article_of.get(n) == q.article_id for n in ns) for _, ns in sentences)
+            precision = gold / len(sentences)
         results.append(
             QuestionResult(
                 q.qid, q.question, q.article_id, rank, contained, answer.refused, seconds,
-                sentence_count(answer.answer) if not answer.refused else 0, answer.answer,
+                sentence_count(answer.answer) if not answer.refused else 0, answer.answer, first, precision,
             )
         )
         if progress:
@@ -465,7 +505,17 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
 
 
 __all__ = [
-    "EvalArticle", "EvalDataset", "EvalQuestion", "EvalReport", "QuestionResult", "SetReport",
+    "EvalArticle", "EvalDataset", "answer_sentences", "only_split", "split_of", "EvalQuestion", "EvalReport", "QuestionResult", "SetReport",
     "contains_answer", "eval_settings", "fold", "gold_rank", "load_extra", "load_squad", "run_eval",
     "sample", "subset", "write_corpus",
 ]
+
+
+def split_of(article_id: str) -> str:
+    """``"heldout"`` for the paragraphs of every fourth SQuAD article (index % 4 == 0), else
+    ``"train"``: the answer-sentence model is trained on the others only."""
+    try:
+        index = int(article_id.rsplit("/", 1)[-1].split("-")[0])
+    except ValueError:
+        return "train"
+    return "heldout" if index % 4 == 0 else "train"

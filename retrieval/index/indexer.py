@@ -48,9 +48,18 @@ class Plan:
 
 
 class Indexer:
-    def __init__(self, store: IndexStore, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        settings: Settings,
+        *,
+        on_written: Callable[[list[str]], None] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
+        # called with the texts of the chunks just written (the answerer prepares their sentence
+        # vectors): the index knows nothing of answering
+        self.on_written = on_written
 
     def plan(self, scan: CorpusScan, manifest: dict[str, ManifestEntry]) -> Plan:
         report = ReindexReport(skipped=scan.skipped)
@@ -182,4 +191,6 @@ class Indexer:
                 items.append((chunks, texts[offset:offset + n], vectors[offset:offset + n]))
             offset += n
         self.store.write_articles(items, replaced=replaced)
+        if self.on_written is not None:
+            self.on_written([c.text for _, cs in batch for c in cs])
         return offset

@@ -1,0 +1,82 @@
+"""The answer-sentence model: the probability that a candidate sentence answers the question.
+
+A logistic regression over :data:`retrieval.answer.features.FEATURES`, fitted with
+scikit-learn by ``python -m retrieval.answer.train`` and shipped as a small JSON file
+(``retrieval/answer/sentence_model.json``: feature names, standardisation, coefficients,
+and the thresholds chosen on held-back training questions). Applying it is a dot product,
+so answering needs neither scikit-learn nor a pickle.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+MODEL_FILE = "sentence_model.json"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per language of the question: ``answer`` (the best sentence must reach it, else refuse),
+    ``more`` (further sentences must reach it)."""
+
+    answer: float = 0.2
+    more: float = 0.5
+
+
+@dataclass
+class SentenceModel:
+    features: tuple[str, ...]
+    mean: Any
+    scale: Any
+    coef: Any
+    intercept: float
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, matrix: Any) -> Any:
+        import numpy as np
+
+        if len(matrix) == 0:
+            return np.zeros(0, dtype=np.float64)
+        z = ((np.asarray(matrix, dtype=np.float64) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def thresholds_for(self, language: str) -> Thresholds:
+        return self.thresholds.get(language) or self.thresholds.get("fr") or Thresholds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "logistic",
+            "features": list(self.features),
+            "mean": [round(float(x), 7) for x in self.mean],
+            "scale": [round(float(x), 7) for x in self.scale],
+            "coef": [round(float(x), 7) for x in self.coef],
+            "intercept": round(float(self.intercept), 7),
+            "thresholds": {k: {"answer": v.answer, "more": v.more} for k, v in self.thresholds.items()},
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SentenceModel:
+        import numpy as np
+
+        return cls(
+            features=tuple(data["features"]),
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            coef=np.asarray(data["coef"], dtype=np.float64),
+            intercept=float(data["intercept"]),
+            thresholds={k: Thresholds(**v) for k, v in data.get("thresholds", {}).items()},
+            info=dict(data.get("info", {})),
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_model() -> SentenceModel:
+    """The model shipped with the package."""
+    text = resources.files("retrieval.answer").joinpath(MODEL_FILE).read_text("utf-8")
+    return SentenceModel.from_dict(json.loads(text))

@@ -1,0 +1,92 @@
+"""The answerer with the shipped answer-sentence model, the real lexical analysis and the real
+default embedding model (multilingual e5: the model's cosine features are measured with it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retrieval.answer.extractive import ExtractiveAnswerer
+from retrieval.answer.model import shipped_model
+from retrieval.answer.vectors import SentenceVectors
+from retrieval.search.lexical import LexicalIndex
+from retrieval.types import Passage
+
+SUMMIT = (
+    "Le sommet entre les deux présidents s'est tenu à Anchorage, en Alaska, vendredi. "
+    "Les discussions ont duré près de trois heures dans une base militaire. "
+    "Aucun accord n'a été annoncé à l'issue de la rencontre, selon les deux délégations."
+)
+ROME = "Rome compte environ 2,8 millions d'habitants. La ville est la capitale de l'Italie depuis 1871."
+FILLER = [f"Article {i} sur la météo des plages et la saison touristique en Bretagne cet été." for i in range(20)]
+
+
+@pytest.fixture(scope="module")
+def lexical() -> LexicalIndex:
+    return LexicalIndex([SUMMIT, ROME, *FILLER])
+
+
+@pytest.fixture(scope="module")
+def e5(models_dir: Path) -> Any:
+    from retrieval.embeddings.models import embeddings_from_settings
+    from retrieval.settings import load_settings
+
+    return embeddings_from_settings(load_settings(model_dir=models_dir))
+
+
+@pytest.fixture
+def answerer(e5: Any, tmp_path: Path) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(vectors=SentenceVectors(e5, "e5", tmp_path / "v.sqlite"))
+
+
+def passages(dense: float = 0.86) -> list[Passage]:
+    return [
+        Passage("s#0", "summit", "Sommet en Alaska", SUMMIT, 1.0, dense_score=dense, position=0),
+        Passage("r#0", "rome", "Rome", ROME, 0.6, dense_score=dense - 0.03, position=0),
+    ]
+
+
+def test_the_shipped_model_is_small_and_has_thresholds_for_both_languages() -> None:
+    model = shipped_model()
+    assert len(model.coef) == len(model.features)
+    assert set(model.thresholds) == {"fr", "en"}
+    for t in model.thresholds.values():
+        assert 0 < t.answer <= t.more < 1
+    path = Path(__file__).resolve().parents[3] / "retrieval" / "answer" / "sentence_model.json"
+    assert path.stat().st_size < 20_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("Où s'est tenu le sommet ?", "Anchorage"), ("Combien de temps ont duré les discussions du sommet ?", "trois heures")],
+)
+def test_the_answer_opens_with_the_sentence_that_answers(
+    answerer: ExtractiveAnswerer, lexical: LexicalIndex, question: str, expected: str
+) -> None:
+    composed = answerer.answer(question, question, passages(), lexical)
+    assert not composed.refused
+    first = composed.text.split(" [1]")[0]
+    assert expected in first
+    assert "Rome" not in composed.text  # no filler from an unrelated article
+    assert composed.cited == {1}
+    assert 0 < composed.probabilities[1] <= 1
+
+
+@pytest.mark.slow
+def test_small_talk_gets_a_help_line(answerer: ExtractiveAnswerer, lexical: LexicalIndex) -> None:
+    composed = answerer.answer("hello", "hello", passages(), lexical)
+    assert not composed.refused and not composed.cited
+    assert "news" in composed.text
+
+
+@pytest.mark.slow
+def test_a_question_the_passages_do_not_answer_is_refused_with_what_is_closest(
+    answerer: ExtractiveAnswerer, lexical: LexicalIndex
+) -> None:
+    question = "Combien d'habitants compte Minneapolis ?"
+    composed = answerer.answer(question, question, passages(dense=0.80), lexical)
+    assert composed.refused and not composed.cited
+    assert composed.text.startswith("La couverture indexée ne répond pas")

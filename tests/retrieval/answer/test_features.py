@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retrieval.answer.features import FEATURES, asked_type, candidates, featurize, holds
+from retrieval.search.lexical import LexicalIndex
+from retrieval.types import Passage
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Combien d'habitants compte Minneapolis ?", "number"),
+        ("How many people live there?", "number"),
+        ("Quand a eu lieu la bataille ?", "date"),
+        ("When was it founded?", "date"),
+        ("Combien de temps a duré la guerre ?", "duration"),
+        ("How long did it last?", "duration"),
+        ("Où s'est tenu le sommet ?", "place"),
+        ("Where was the summit held?", "place"),
+        ("Qui a fondé la ville ?", "person"),
+        ("Who won?", "person"),
+        ("Pourquoi la ville a-t-elle été fondée ?", None),
+    ],
+)
+def test_asked_type(question: str, kind: str | None) -> None:
+    assert asked_type(question) == kind
+
+
+def test_holds() -> None:
+    held = holds("Le sommet s'est tenu à Anchorage le 15 août 2025 avec Donald Trump.")
+    assert held["date"] and held["number"] and held["place"] and held["person"]
+    assert not holds("il pleuvait.")["number"]
+
+
+def test_features_measure_the_matching_sentence_higher() -> None:
+    text = "Le sommet s'est tenu à Anchorage. Il a duré trois heures. La météo était clémente."
+    passages = [
+        Passage("a#0", "a", "Sommet en Alaska", text, 1.0, dense_score=0.85),
+        Passage("b#0", "b", "Rome", "Rome compte 2,8 millions d'habitants. Rome est la capitale.", 0.5, dense_score=0.8),
+    ]
+    lexical = LexicalIndex([p.text for p in passages])
+    cands = candidates(passages)
+    assert [c.text for c in cands][:2] == ["Le sommet s'est tenu à Anchorage.", "Il a duré trois heures."]
+    cos = np.linspace(0.9, 0.7, len(cands))
+    matrix = featurize("Combien de temps a duré le sommet ?", "Combien de temps a duré le sommet ?",
+                       passages, cands, lexical, cos, "fr")
+    assert matrix.shape == (len(cands), len(FEATURES))
+    col = {name: i for i, name in enumerate(FEATURES)}
+    assert matrix[1, col["cov"]] > matrix[2, col["cov"]]  # "duré"
+    assert matrix[1, col["match_duration"]] == 1.0 and matrix[0, col["match_duration"]] == 0.0
+    assert matrix[1, col["cov_prev"]] == matrix[0, col["cov"]]
+    assert matrix[0, col["cos_gap"]] == 0.0 and matrix[-1, col["cos_gap"]] < 0
+    assert matrix[3, col["passage_rrank"]] == 0.5
+
+
+def test_a_sentence_repeated_by_overlapping_chunks_is_one_candidate() -> None:
+    passages = [Passage("a#0", "a", "T", "Une phrase assez longue. Deux.", 1.0),
+                Passage("a#1", "a", "T", "Une phrase assez longue. Trois phrases ici.", 0.5)]
+    assert [c.text for c in candidates(passages)] == ["Une phrase assez longue.", "Trois phrases ici."]
