@@ -42,10 +42,10 @@ def collect(service: Any, vectors: Any, questions: list[Any], language_of_q: dic
     from retrieval.answer.features import candidates, featurize
     from retrieval.evaluation.squad import fold
 
-    lexical = service.retriever.snapshot().lexical
+    lexical = service.retriever.view()
     rows, labels, groups, langs, holds = [], [], [], [], []
     for n, q in enumerate(questions):
-        passages, _ = service.retriever.passages(q.question)
+        passages, _ = service.retriever.passages(q.question, view=lexical)
         cands = candidates(passages)
         if not cands:
             continue

@@ -1,4 +1,4 @@
-"""``/reindex`` (Manage Server only) and ``/latest``.
+"""``/reindex`` (Manage Server only). ``/latest`` lives with the digests (``cogs/digest``).
 
 No ``from __future__ import annotations`` here: discord.py reads the commands' annotations.
 """
@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.formatting import message_parts, render_latest, render_reindex
+from bot.discord.formatting import render_reindex
 
 if TYPE_CHECKING:
     from bot.discord.app import NewsBot
@@ -28,15 +28,6 @@ class Admin(commands.Cog):
         report = await self.bot.run_blocking(self.bot.service.reindex)
         text = render_reindex(report, self.bot.settings.discord.language)
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
-
-    @app_commands.command(name="latest", description="The newest articles in the index")
-    @app_commands.describe(n="how many articles")
-    async def latest(self, interaction: discord.Interaction["NewsBot"], n: app_commands.Range[int, 1, 25] | None = None) -> None:
-        settings = self.bot.settings
-        await interaction.response.defer(thinking=True)
-        infos = await self.bot.run_blocking(self.bot.service.latest, n or settings.discord.latest)
-        for part in message_parts(render_latest(infos, settings.discord.language)):
-            await interaction.followup.send(part, allowed_mentions=discord.AllowedMentions.none())
 
 
 async def setup(bot: "NewsBot") -> None:

@@ -1,7 +1,6 @@
 """The digest cog: story digests posted to subscribed channels, the feeds run by the bot, ``/latest [topic]``.
 
-Loaded as the extension ``bot.discord.cogs.digest``; it replaces the plain ``/latest`` of the admin cog
-(``override``), since its ``/latest`` does the same without a topic.
+Loaded as the extension ``bot.discord.cogs.digest``.
 """
 
 from typing import TYPE_CHECKING
@@ -13,4 +12,4 @@ if TYPE_CHECKING:
 async def setup(bot: "NewsBot") -> None:
     from bot.discord.cogs.digest.cog import Digests
 
-    await bot.add_cog(Digests(bot), override=True)
+    await bot.add_cog(Digests(bot))
