@@ -163,7 +163,9 @@ def bad_files(draw: st.DrawFn) -> tuple[str, bytes]:
     if kind == "encoding":
         return draw(st.sampled_from([".md", ".txt"])), "Titre\nTexte accentué : été.".encode(draw(st.sampled_from(["utf-16", "latin-1"])))
     if kind == "empty":
-        return draw(st.sampled_from([".md", ".txt", ".html"])), draw(st.sampled_from([b"", b"  \n\t", b"---\n---\n"]))
+        suffix = draw(st.sampled_from([".md", ".txt", ".html"]))
+        # an empty front matter is a bad .md, but "---" is a fine title for a .txt
+        return suffix, draw(st.sampled_from([b"", b"  \n\t", *([b"---\n---\n"] if suffix == ".md" else [])]))
     return ".md", bytes(range(256)) * draw(st.integers(1, 4))
 
 
