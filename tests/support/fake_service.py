@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.errors import InvalidQuestion
-from retrieval.types import Answer, ArticleInfo, ReindexReport, Source, Turn
+from retrieval.types import Answer, ArticleInfo, QueryScope, ReindexReport, Source, Turn
 
 
 def source(n: int, *, title: str = "Sommet en Alaska", url: str | None = "https://example.org/alaska",
@@ -22,6 +22,7 @@ class Call:
     question: str
     history: list[Turn]
     thread: str
+    scope: QueryScope | None = None
 
 
 @dataclass
@@ -34,11 +35,12 @@ class FakeService:
     error: BaseException | None = None
     calls: list[Call] = field(default_factory=list)
     reindexed: int = 0
+    articles: list[ArticleInfo] | None = None  # what latest() lists (default: made-up articles)
 
-    def ask(self, question: str, history: Any = (), *, on_token: Any = None) -> Answer:
+    def ask(self, question: str, history: Any = (), *, on_token: Any = None, scope: QueryScope | None = None) -> Answer:
         if not question.strip():
             raise InvalidQuestion("the question is empty")
-        self.calls.append(Call(question, list(history), threading.current_thread().name))
+        self.calls.append(Call(question, list(history), threading.current_thread().name, scope))
         if self.delay:
             time.sleep(self.delay)  # blocks the worker thread, like a model would
         if self.error is not None:
@@ -54,6 +56,8 @@ class FakeService:
         return ReindexReport(added=["a", "b"], unchanged=["c"], chunks=12, seconds=0.5)
 
     def latest(self, n: int = 5) -> list[ArticleInfo]:
+        if self.articles is not None:
+            return self.articles[:n]
         return [ArticleInfo(article_id=f"a{i}", title=f"Article {i}", date="2025-08-1{i}",
                             url=f"https://example.org/{i}" if i % 2 else None, indexed_at="now", chunks=2)
                 for i in range(n)]
