@@ -15,6 +15,7 @@ Temporary names start with ``.`` so the corpus scan and the watcher ignore them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -73,3 +74,12 @@ def building_dir(target: Path) -> Iterator[Path]:
 
 
 __all__ = ["atomic_write", "building_dir", "replace_dir"]
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's content, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

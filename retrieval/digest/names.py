@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
+
+from retrieval.text import fold_accents
 
 
 def _fold_plain(text: str) -> str:
     """Lower case without accents (« Médinsky » → ``medinsky``); other scripts are kept."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    if text.isascii():
-        return text
-    return "".join(c for c in text if not unicodedata.combining(c))
+    return fold_accents(text.lower())
 
 
 _UPPER = "A-ZÀ-ÖØ-ÞŒ"

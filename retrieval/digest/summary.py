@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from retrieval.digest.articles import DigestArticle, load_articles
 from retrieval.digest.build import now_utc, stories_of, texts
 from retrieval.digest.window import parse_stamp
+from retrieval.text import fold_accents
 from retrieval.types import Answer, Passage, Source
 
 if TYPE_CHECKING:
@@ -50,8 +50,7 @@ class SummaryRequest:
 
 
 def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in text if not unicodedata.combining(c))
+    return fold_accents(text.lower().replace("’", "'"))
 
 
 _FR = re.compile(

