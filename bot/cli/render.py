@@ -19,6 +19,7 @@ from retrieval.types import Answer, Source
 # C0 (but tab and newline), DEL, C1, zero-width and bidi controls, line/paragraph separators
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 EXCERPT_WIDTH = 88
+SAME_ARTICLE = "↳ same article"
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -87,41 +88,41 @@ def group_by_article(sources: list[Source]) -> list[list[Source]]:
     return list(groups.values())
 
 
-def article_line(passages: list[Source], style: Style = PLAIN, *, numbers: bool = True) -> str:
-    """The article of ``passages``: title, date, where to read it (after its passages' numbers)."""
-    first = passages[0]
-    parts = [safe(first.title), date_text(first), safe(first.url or first.article_id)]
-    copies = sorted({outlet for p in passages for outlet in p.also_reported_by})
-    if copies:
-        parts.append("also reported by " + safe(", ".join(copies)))
-    line = " — ".join(parts)
-    if numbers:
-        line = "".join(f"[{p.n}]" for p in passages) + " " + line
+def numbered_line(source: Source, first: bool, style: Style = PLAIN) -> str:
+    """``[n] title — date — where`` for an article's first passage, ``[n] ↳ same article — where``
+    for its others: every ``[n]`` of an answer starts a line ending with where to read it (scripts
+    read the sources block line by line)."""
+    where = safe(source.url or source.article_id)
+    if first:
+        parts = [safe(source.title), date_text(source), where]
+        if source.also_reported_by:
+            parts.append("also reported by " + safe(", ".join(source.also_reported_by)))
+    else:
+        parts = [SAME_ARTICLE, where]
+    line = f"[{source.n}] " + " — ".join(parts)
     if style.width:  # never breaks a URL
-        line = textwrap.fill(line, style.width, subsequent_indent="  ", break_long_words=False,
+        line = textwrap.fill(line, style.width, subsequent_indent="      ", break_long_words=False,
                              break_on_hyphens=False)
     return "\n".join(style.paint(part, "1") for part in line.split("\n"))
 
 
 def source_line(source: Source) -> str:
     """One passage as one line (the article it comes from, its date, where to read it)."""
-    return article_line([source])
+    return numbered_line(source, True)
 
 
 def render_sources(sources: list[Source], *, with_text: bool = True, style: Style = PLAIN) -> str:
-    """One entry per article; under it, each of its passages with its ``[n]``."""
+    """One entry per article (its title, date and link on its first passage's line), its other
+    passages right under it; with ``with_text``, each passage's excerpt below its line."""
     width = min(style.width or EXCERPT_WIDTH, EXCERPT_WIDTH)
     lines: list[str] = []
     for passages in group_by_article(sources):
-        lines.append(article_line(passages, style, numbers=not with_text))
-        if not with_text:
-            continue
-        for passage in passages:
-            body = textwrap.fill(
-                safe(excerpt(passage.text)), width, initial_indent=f"    [{passage.n}] ",
-                subsequent_indent=" " * (len(str(passage.n)) + 7),
-            )
-            lines.append(style.paint(body, "2") if style.colour else body)
+        for i, passage in enumerate(passages):
+            lines.append(numbered_line(passage, i == 0, style))
+            if with_text:
+                body = textwrap.fill(safe(excerpt(passage.text)), width, initial_indent="      ",
+                                     subsequent_indent="      ")
+                lines.append(style.paint(body, "2") if style.colour else body)
     return "\n".join(lines)
 
 

@@ -94,15 +94,17 @@ def test_sources_grouped_by_article_with_their_dates() -> None:
     sources = [src(1, "a"), src(2, "b", date=None), src(3, "a"), src(4, "c", date="2025-08-02", date_kind="seen")]
     text = render_sources(sources)
     lines = text.splitlines()
-    headers = [line for line in lines if not line.startswith(" ")]
-    assert headers == [
-        "Titre a — 2025-08-14 — https://example.org/a",
-        "Titre b — date unknown — https://example.org/b",
-        "Titre c — seen on 2025-08-02 — https://example.org/c",
+    numbered = [line for line in lines if not line.startswith(" ")]
+    # one entry per article, its passages under it; every [n] line ends with where to read it
+    assert numbered == [
+        "[1] Titre a — 2025-08-14 — https://example.org/a",
+        "[3] ↳ same article — https://example.org/a",
+        "[2] Titre b — date unknown — https://example.org/b",
+        "[4] Titre c — seen on 2025-08-02 — https://example.org/c",
     ]
-    assert lines[1].strip().startswith("[1] Passage 1") and lines[2].strip().startswith("[3] Passage 3")
+    assert lines[1].strip().startswith("Passage 1") and lines[3].strip().startswith("Passage 3")
     short = render_sources(sources, with_text=False).splitlines()
-    assert short[0].startswith("[1][3] Titre a")
+    assert short[:2] == ["[1] Titre a — 2025-08-14 — https://example.org/a", "[3] ↳ same article — https://example.org/a"]
     answer = Answer(question="q", answer="Réponse [1][3].", refused=False,
                     sources=[src(1, "a"), src(2, "b", cited=False), src(3, "a")])
     rendered = render_answer(answer)
