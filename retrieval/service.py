@@ -8,21 +8,26 @@ metadata straight from the index. It also runs reindexing and lists the newest a
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import re
 import threading
 import unicodedata
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 from typing import Any
 
-from retrieval.answer.extractive import ExtractiveAnswerer, condense
+from retrieval.answer.extractive import Composed, ExtractiveAnswerer, condense, language_of
 from retrieval.answer.extractive import from_settings as answerer_from_settings
 from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, StoreUnavailable
 from retrieval.index.indexer import Indexer
 from retrieval.index.store import IndexStore, make_client, wipe_local_index
 from retrieval.locks import file_lock
-from retrieval.search.hybrid import HybridRetriever, document_to_passage
+from retrieval.scope.coverage import Coverage
+from retrieval.scope.dating import date_answer, event_note
+from retrieval.scope.parse import Understood, merge, understand
+from retrieval.scope.recency import apply_scope
+from retrieval.scope.roundup import newest_passages, roundup
+from retrieval.search.hybrid import HybridRetriever, document_to_passage, passage_to_document
 from retrieval.settings import Settings
 from retrieval.types import Answer, ArticleInfo, Passage, QueryScope, ReindexReport, Source, Turn
 
@@ -77,6 +82,7 @@ class AnsweringService:
         self.answerer = answerer or answerer_from_settings(settings, store.embeddings)
         self.generator = generator  # optional LLM answerer (see retrieval.answer.llm)
         self._write_lock = threading.Lock()
+        self._coverage: tuple[int, Coverage] | None = None
         self.chain = self._build_chain()
 
     # -- the chain -----------------------------------------------------------------------
@@ -85,7 +91,9 @@ class AnsweringService:
 
         return (
             RunnablePassthrough.assign(standalone=RunnableLambda(self._condense))
-            | RunnablePassthrough.assign(documents=itemgetter("standalone") | self.retriever)
+            | RunnablePassthrough.assign(understood=RunnableLambda(self._understand))
+            | RunnablePassthrough.assign(scope=lambda inputs: inputs["understood"].scope)
+            | RunnablePassthrough.assign(documents=RunnableLambda(self._retrieve))
             | RunnableLambda(self._compose)
         )
 
@@ -98,18 +106,73 @@ class AnsweringService:
         snap = self.retriever.snapshot()
         return condense(inputs["question"], history, snap.lexical, self.settings.history_turns)
 
+    # -- time and outlets (retrieval/scope) -------------------------------------------------
+    def reference_day(self) -> dt.date:
+        """The day questions are asked on: NEWSBOT_REFERENCE_DATE, else today."""
+        return self.settings.reference_date or dt.date.today()
+
+    def coverage(self) -> Coverage:
+        """The outlets and dated titles of the index (rebuilt when the index changes)."""
+        snap = self.retriever.snapshot()
+        cached = self._coverage
+        if cached is None or cached[0] != snap.generation:
+            cached = (snap.generation, Coverage.from_metadatas(snap.metadatas))
+            self._coverage = cached
+        return cached[1]
+
+    def outlets(self) -> list[str]:
+        """The outlets present in the index (what « selon … » and ``--source`` are matched against)."""
+        return self.coverage().outlets.names
+
+    def _understand(self, inputs: dict[str, Any]) -> Understood:
+        """The question's own scope merged with the explicit one (which wins), and the text to search."""
+        coverage = self.coverage()
+        understood = understand(inputs["standalone"], self.reference_day(), coverage)
+        explicit: QueryScope | None = inputs.get("scope")
+        if explicit is not None and explicit.sources:
+            explicit = QueryScope(explicit.since, explicit.until, coverage.outlets.resolve(explicit.sources),
+                                  explicit.prefer_recent)
+        understood.scope = merge(explicit, understood.scope)
+        return understood
+
+    def _retrieve(self, inputs: dict[str, Any]) -> list[Any]:
+        understood: Understood = inputs["understood"]
+        scope: QueryScope = inputs["scope"]
+        if scope.empty:
+            return list(self.retriever.invoke(understood.query or inputs["standalone"]))
+        if not understood.query and (scope.prefer_recent or scope.since or scope.until or scope.sources):
+            snap = self.retriever.snapshot()  # « dernières nouvelles »: nothing to search, the newest articles
+            found = newest_passages(snap.ids, snap.documents, snap.metadatas, scope, self.settings.k)
+        else:  # a wider pool, then the scope and the recency prior pick the k passages
+            pool, _ = self.retriever.passages(understood.query or inputs["standalone"], k=self.settings.candidates)
+            found = apply_scope(pool, scope, k=self.settings.k,
+                                half_life_days=self.settings.recency_half_life_days)
+        return [passage_to_document(p) for p in found]
+
     def _compose(self, inputs: dict[str, Any]) -> Answer:
         question: str = inputs["question"]
         query: str = inputs["standalone"]
+        understood: Understood = inputs["understood"]
+        scope: QueryScope = inputs["scope"]
+        language = language_of(question)
         passages = [document_to_passage(d) for d in inputs["documents"]]
         lexical = self.retriever.snapshot().lexical
-        composed = self.answerer.answer(question, query, passages, lexical)
+        if not understood.query and passages:
+            text, cited = roundup(passages, language)
+            composed = Composed(text, cited, False)
+        else:
+            composed = self.answerer.answer(question, understood.query or query, passages, lexical)
+            if not composed.refused:
+                composed.text = date_answer(composed.text, passages, language=language,
+                                            newest_first=scope.prefer_recent)
+        notes = [event_note(e.phrase, e.day, e.articles, language) for e in understood.events]
         answer = Answer(
             question=question,
             answer=composed.text,
             refused=composed.refused,
             sources=make_sources(passages, composed.cited),
             standalone_question=query if query != question else None,
+            notice=" ".join(notes) or None,
         )
         if self.generator is not None and not composed.refused:
             answer = self.generator.improve(answer, passages, extractive=answer, on_token=inputs.get("on_token"))

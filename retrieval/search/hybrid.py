@@ -230,7 +230,8 @@ class HybridRetriever(BaseRetriever):
         folder = self.settings.data_dir / "cache"
         return TokenCache(folder / f"bm25-tokens-{self.settings.collection}.pkl")
 
-    def passages(self, query: str) -> tuple[list[Passage], Snapshot]:
+    def passages(self, query: str, k: int | None = None) -> tuple[list[Passage], Snapshot]:
+        """The ``k`` (default: settings.k) best passages for ``query``."""
         snap = self.snapshot()
         if not snap.ids:
             return [], snap
@@ -253,7 +254,7 @@ class HybridRetriever(BaseRetriever):
                     {cid: float(bm25[snap.position[cid]]) for cid in set(lexical) | set(dense_scores)},
                     self.settings.dense_weight,
                 )
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[: self.settings.k]
+        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[: k or self.settings.k]
         passages = []
         for cid, score in best:
             i = snap.position[cid]

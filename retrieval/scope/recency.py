@@ -1,0 +1,90 @@
+"""The scope applied to retrieved passages, and the recency prior of questions about the present.
+
+**Scope.** A passage is kept when its outlet is one of the scope's (tolerant match on ``source`` and
+URL host) and its article's date can fall in the range. A published date must fall in it; a "seen"
+date (undated article: the day newsbot first saw it) is only an upper bound of the publication, so it
+excludes an article only when it is before ``since``; an article with no date at all is kept. The
+retriever filters its candidates the same way before ranking; this pass keeps the answer in scope
+whatever the retriever did.
+
+**Recency prior** (``prefer_recent``: « dernières nouvelles », "latest", « actuellement »…). Onyx
+multiplies a document's score by ``1 / (1 + 0.5 × age in years)`` (× 2 for a recency-seeking query,
+floored at 0.5), with the age counted from today. On news that is too flat (a month or six months
+old differ by a few percent) and counted from the wrong day: a corpus whose newest article is from
+last spring gets the same factor everywhere. Here:
+
+* the age is counted from the **newest relevant candidate** (score within ``RELEVANT`` of the best),
+  not from today, so "the latest" means the latest the coverage has on the subject;
+* the factor halves every ``half_life_days`` (``NEWSBOT_RECENCY_HALF_LIFE_DAYS``): an estimate a week
+  before the outcome loses to it, a months-old article to a new one;
+* a floor (``FLOOR``) keeps a much more relevant older passage above a barely relevant new one;
+* an undated article gets the median factor of the dated candidates (neither newest nor oldest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from dataclasses import replace
+
+from retrieval.scope.coverage import parse_day, published_day
+from retrieval.scope.outlets import passage_outlet_matches
+from retrieval.types import Passage, QueryScope
+
+RELEVANT = 0.6  # candidates scoring at least this share of the best one define "the newest"
+FLOOR = 0.35  # the smallest recency factor
+
+
+def passage_day(passage: Passage) -> dt.date | None:
+    """The publication day of a passage's article (None when undated or only "seen")."""
+    return published_day(passage.date, getattr(passage, "date_kind", None))
+
+
+def in_scope(passage: Passage, scope: QueryScope) -> bool:
+    if scope.sources and not passage_outlet_matches(passage.source, passage.url, scope.sources):
+        return False
+    if not (scope.since or scope.until):
+        return True
+    since = parse_day(scope.since)
+    until = parse_day(scope.until)
+    day = parse_day(passage.date)
+    if day is None:
+        return True
+    if getattr(passage, "date_kind", None) == "seen":
+        return since is None or day >= since
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def recency_factors(passages: Sequence[Passage], half_life_days: float) -> list[float]:
+    """The recency factor of each passage (1 for the newest relevant one)."""
+    if not passages:
+        return []
+    best = max(p.score for p in passages)
+    days = [passage_day(p) for p in passages]
+    relevant = [d for p, d in zip(passages, days, strict=True) if d is not None and p.score >= RELEVANT * best]
+    newest = max(relevant, default=None) or max((d for d in days if d is not None), default=None)
+    if newest is None:
+        return [1.0] * len(passages)
+    factors: list[float | None] = []
+    for day in days:
+        if day is None:
+            factors.append(None)
+            continue
+        age = max(0, (newest - day).days)
+        factors.append(FLOOR + (1.0 - FLOOR) * 0.5 ** (age / half_life_days))
+    known = [f for f in factors if f is not None]
+    neutral = statistics.median(known) if known else 1.0
+    return [neutral if f is None else f for f in factors]
+
+
+def apply_scope(
+    passages: Sequence[Passage], scope: QueryScope, *, k: int, half_life_days: float
+) -> list[Passage]:
+    """The ``k`` best passages in scope, re-ranked by the recency prior when the scope asks for it."""
+    kept = [p for p in passages if in_scope(p, scope)]
+    if scope.prefer_recent and kept:
+        factors = recency_factors(kept, half_life_days)
+        kept = [replace(p, score=round(p.score * f, 6)) for p, f in zip(kept, factors, strict=True)]
+        kept.sort(key=lambda p: -p.score)
+    return kept[:k]
