@@ -164,7 +164,7 @@ class Settings(BaseSettings):
         "unset = today. Set it for reproducible runs.",
     )
     recency_half_life_days: float = Field(
-        30.0,
+        3.0,
         gt=0,
         le=3650,
         description="Questions about the present (\"latest\", « actuellement »): an article this many days older "

@@ -98,15 +98,16 @@ class Coverage:
 
     def date_event(self, phrase: str) -> EventDate | None:
         """The day of an event named by ``phrase`` (« le sommet d'Alaska »): among dated articles whose
-        title holds every word of the phrase, the day most of them were published (the earliest of
-        equals). None when fewer than two dated articles name it: then it cannot be dated."""
+        title holds every word of the phrase, the day most of them were published (coverage peaks on
+        the event), or, when no day has two, the median day (previews come before, analyses after).
+        None when fewer than two dated articles name it: then it cannot be dated."""
         wanted = _terms(phrase)
         if not wanted:
             return None
-        days = [a.day for a in self.articles if a.day is not None and wanted <= _terms(a.title)]
+        days = sorted(a.day for a in self.articles if a.day is not None and wanted <= _terms(a.title))
         if len(days) < 2:
             return None
         counts = Counter(days)
         best = max(counts.values())
-        day = min(d for d, c in counts.items() if c == best)
-        return EventDate(phrase=phrase, day=day, articles=best)
+        day = min(d for d, c in counts.items() if c == best) if best >= 2 else days[(len(days) - 1) // 2]
+        return EventDate(phrase=phrase, day=day, articles=counts[day])

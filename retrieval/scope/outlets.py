@@ -97,8 +97,18 @@ class OutletDirectory:
 
     def add(self, source: str | None, url: str | None) -> None:
         name = outlet_name(source, url)
-        if name:
-            self.keys.setdefault(name, set()).update(outlet_keys(source, url))
+        if not name:
+            return
+        keys = outlet_keys(source, url)
+        if not source:  # an article without a source joins the named outlet of its host, if any
+            owner = next((n for n, known in self.keys.items() if n != name and keys & known), None)
+            if owner is not None:
+                self.keys[owner].update(keys)
+                return
+        else:  # and a host listed alone before its named outlet was seen joins it
+            for alone in [n for n, known in self.keys.items() if n != name and n == host_of(url)]:
+                keys |= self.keys.pop(alone)
+        self.keys.setdefault(name, set()).update(keys)
 
     @property
     def names(self) -> list[str]:

@@ -403,9 +403,8 @@ def understand(
             if rel in ("avant", "before"):
                 end = event.day - dt.timedelta(days=1)
                 until = end if until is None else min(until, end)
-            else:  # reports of an event start the day before the coverage peaks
-                start = event.day - dt.timedelta(days=1)
-                since = start if since is None else max(since, start)
+            else:
+                since = event.day if since is None else max(since, event.day)
 
     s2, u2, _ = _scan_dates(text, reference, coverage, taken, removed)
     if s2 is not None:
@@ -447,7 +446,7 @@ def understand(
         since = until = reference
 
     query = _without(question, removed).strip(" ,;:-")
-    if not re.search(r"\w", query):
+    if not has_subject(query):
         query = ""
     scope = QueryScope(
         since=since.isoformat() if since else None,
@@ -456,6 +455,24 @@ def understand(
         prefer_recent=prefer_recent,
     )
     return Understood(scope=scope, query=query, events=events, spans=removed)
+
+
+# words of a question that name no subject: « Quelles sont les nouvelles ? », "What's new?"
+_GENERIC_WORDS = """
+quel quelle quels quelles est sont c ce cet cette ces les le la l des de du d un une qu que quoi qui il elle y a t
+s ont été passé passe passés arrivé arrivée nouvelles nouvelle neuf news actualité actualités actu actus info infos
+information informations article articles résume résumer résumé résumez donne donner moi me dis dites publiés
+publiées publié parus paru sortis sujet sujets en et ou au aux sur dans quoi comment the what whats what's is are
+was were new happened happening going on any there tell give summarize summarise summary published stories story
+headlines of in a an me us please
+"""
+_GENERIC = frozenset(_GENERIC_WORDS.split())
+
+
+def has_subject(query: str) -> bool:
+    """Does the text name a subject, once scope words are removed (not just « quelles sont les nouvelles »)?"""
+    words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+", query.lower())
+    return any(w.replace("’", "'") not in _GENERIC for w in words)
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:

@@ -1,0 +1,80 @@
+"""The scope applied to retrieved passages, and the recency prior."""
+
+from __future__ import annotations
+
+from retrieval.scope.recency import apply_scope, in_scope, recency_factors
+from retrieval.types import Passage, QueryScope
+
+
+def passage(article: str, score: float, date: str | None = None, source: str | None = None,
+            url: str | None = None) -> Passage:
+    return Passage(chunk_id=f"{article}:0", article_id=article, title=article, text="…", score=score,
+                   date=date, source=source, url=url)
+
+
+def test_dates_in_range() -> None:
+    scope = QueryScope(since="2025-08-15", until="2025-08-20")
+    assert in_scope(passage("a", 1, "2025-08-15"), scope)
+    assert in_scope(passage("a", 1, "2025-08-20T10:00:00"), scope)
+    assert not in_scope(passage("a", 1, "2025-08-21"), scope)
+    assert not in_scope(passage("a", 1, "2025-08-14"), scope)
+    assert in_scope(passage("a", 1, None), scope)  # undated: it may be in range
+
+
+def test_a_seen_date_is_only_an_upper_bound() -> None:
+    seen = Passage(chunk_id="a:0", article_id="a", title="a", text="…", score=1, date="2026-01-10")
+    object.__setattr__(seen, "date_kind", "seen")  # as the index will store it
+    assert in_scope(seen, QueryScope(since="2025-08-15", until="2025-08-20"))
+    assert not in_scope(seen, QueryScope(since="2026-02-01"))
+
+
+def test_outlets_matched_on_source_and_host() -> None:
+    scope = QueryScope(sources=("Le Monde",))
+    assert in_scope(passage("a", 1, source="Le Monde"), scope)
+    assert in_scope(passage("a", 1, source=None, url="https://www.lemonde.fr/x"), QueryScope(sources=("lemonde.fr",)))
+    assert not in_scope(passage("a", 1, source="bbc.co.uk", url="https://feeds.bbci.co.uk/x"), scope)
+
+
+def test_the_newest_relevant_passage_wins() -> None:
+    estimate = passage("estimate", 1.0, "2025-08-14")
+    outcome = passage("outcome", 0.8, "2025-08-16")
+    old = passage("old", 0.9, "2025-03-01")
+    ranked = apply_scope([estimate, old, outcome], QueryScope(prefer_recent=True), k=3, half_life_days=3)
+    assert [p.article_id for p in ranked][0] == "outcome"
+    assert ranked[-1].article_id == "old"
+
+
+def test_decay_is_relative_to_the_newest_relevant_article_not_today() -> None:
+    # a corpus whose newest article is a year old still tells new from old
+    factors = recency_factors([passage("a", 1.0, "2024-06-01"), passage("b", 1.0, "2024-03-01")], 30)
+    assert factors[0] == 1.0 and factors[1] < 0.5
+
+
+def test_an_irrelevant_new_article_does_not_set_the_clock() -> None:
+    factors = recency_factors([passage("a", 1.0, "2025-08-01"), passage("noise", 0.1, "2025-12-01")], 30)
+    assert factors[0] == 1.0
+
+
+def test_a_much_more_relevant_old_passage_stays_above_a_barely_relevant_new_one() -> None:
+    ranked = apply_scope([passage("old", 1.0, "2025-01-01"), passage("new", 0.3, "2025-08-01")],
+                         QueryScope(prefer_recent=True), k=2, half_life_days=30)
+    assert ranked[0].article_id == "old"
+
+
+def test_undated_passages_get_a_neutral_factor() -> None:
+    factors = recency_factors(
+        [passage("new", 1.0, "2025-08-30"), passage("mid", 1.0, "2025-08-01"), passage("old", 1.0, "2025-06-01"),
+         passage("undated", 1.0)], 30)
+    assert factors[2] < factors[3] < factors[0]
+
+
+def test_no_recency_without_prefer_recent() -> None:
+    ps = [passage("a", 1.0, "2025-01-01"), passage("b", 0.9, "2025-08-01")]
+    assert [p.article_id for p in apply_scope(ps, QueryScope(since="2024-01-01"), k=2, half_life_days=30)] == ["a", "b"]
+
+
+def test_a_longer_half_life_weighs_recency_less() -> None:
+    ps = [passage("estimate", 1.0, "2025-08-14"), passage("outcome", 0.8, "2025-08-16")]
+    short = apply_scope(ps, QueryScope(prefer_recent=True), k=2, half_life_days=3)
+    long = apply_scope(ps, QueryScope(prefer_recent=True), k=2, half_life_days=365)
+    assert short[0].article_id == "outcome" and long[0].article_id == "estimate"
