@@ -248,7 +248,7 @@ _RECENT_NOISE = re.compile(
     _B + r"(?:les )?(?:derni[èe]res nouvelles|derni[èe]re heure|plus r[ée]cente?s?|r[ée]cemment|"
     r"aujourd['’]hui|actuellement|en ce moment|maintenant|d[ée]sormais|finalement|[àa] ce jour|au final|"
     r"(?:the )?latest|(?:the )?most recent|newest|recently|right now|now|nowadays|currently|today|finally|"
-    r"at present|so far|as of now)" + _E,
+    r"at present|so far|as of now|(?:reported |covered )?in the coverage|dans la couverture)" + _E,
     re.I,
 )
 

@@ -19,6 +19,9 @@ last spring gets the same factor everywhere. Here:
   before the outcome loses to it, a months-old article to a new one;
 * a floor (``FLOOR``) keeps a much more relevant older passage above a barely relevant new one;
 * an undated article gets the median factor of the dated candidates (neither newest nor oldest).
+
+With a closed date range, an undated passage (which only *may* be in it) weighs less, the narrower the
+range (:func:`undated_weight`): a dated article known to be in « le 22 octobre » leads an undated one.
 """
 
 from __future__ import annotations
@@ -34,6 +37,17 @@ from retrieval.types import Passage, QueryScope
 
 RELEVANT = 0.6  # candidates scoring at least this share of the best one define "the newest"
 FLOOR = 0.35  # the smallest recency factor
+WIDE_RANGE_DAYS = 90  # a range this wide (or open) is as likely to hold an undated article as not to matter
+
+
+def undated_weight(scope: QueryScope) -> float:
+    """With a date range, an undated passage only *may* be in it, the less likely the narrower the range:
+    its score is weighed by 0.5 for a day, rising to 1 for a range of ``WIDE_RANGE_DAYS`` or an open one."""
+    since, until = parse_day(scope.since), parse_day(scope.until)
+    if since is None or until is None:
+        return 1.0
+    width = (until - since).days + 1
+    return 0.5 + 0.5 * min(1.0, width / WIDE_RANGE_DAYS)
 
 
 def passage_day(passage: Passage) -> dt.date | None:
@@ -83,6 +97,10 @@ def apply_scope(
 ) -> list[Passage]:
     """The ``k`` best passages in scope, re-ranked by the recency prior when the scope asks for it."""
     kept = [p for p in passages if in_scope(p, scope)]
+    weight = undated_weight(scope)
+    if weight < 1.0 and kept:
+        kept = [p if passage_day(p) else replace(p, score=round(p.score * weight, 6)) for p in kept]
+        kept.sort(key=lambda p: -p.score)
     if scope.prefer_recent and kept:
         factors = recency_factors(kept, half_life_days)
         kept = [replace(p, score=round(p.score * f, 6)) for p, f in zip(kept, factors, strict=True)]

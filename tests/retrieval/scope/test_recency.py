@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.scope.recency import apply_scope, in_scope, recency_factors
+from retrieval.scope.recency import apply_scope, in_scope, recency_factors, undated_weight
 from retrieval.types import Passage, QueryScope
 
 
@@ -78,3 +78,13 @@ def test_a_longer_half_life_weighs_recency_less() -> None:
     short = apply_scope(ps, QueryScope(prefer_recent=True), k=2, half_life_days=3)
     long = apply_scope(ps, QueryScope(prefer_recent=True), k=2, half_life_days=365)
     assert short[0].article_id == "outcome" and long[0].article_id == "estimate"
+
+
+def test_with_a_date_range_a_dated_passage_in_it_leads_an_undated_one() -> None:
+    ps = [passage("undated", 1.0), passage("dated", 0.7, "2025-10-22")]
+    ranked = apply_scope(ps, QueryScope(since="2025-10-22", until="2025-10-25"), k=2, half_life_days=3)
+    assert [p.article_id for p in ranked] == ["dated", "undated"]
+    # a wide or open range says little about an undated article
+    wide = apply_scope(ps, QueryScope(since="2025-01-01", until="2025-12-31"), k=2, half_life_days=3)
+    assert [p.article_id for p in wide] == ["undated", "dated"]
+    assert undated_weight(QueryScope(since="2025-10-22")) == 1.0
