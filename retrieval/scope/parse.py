@@ -265,7 +265,8 @@ _NAME_WORD = re.compile(r"[\w'’.&-]+", re.UNICODE)
 # an event named after "since/after/before": « depuis le sommet d'Alaska », "after the summit"
 EVENT = re.compile(
     _B + r"(?P<rel>depuis|apr[èe]s|avant|since|after|before)\s+(?P<phrase>(?:l['’]|le |la |les |the )"
-    r"[^?.!,;:]{3,60}?)(?=\s*(?:[?.!,;:]|$|\s(?:et|and|que|qui|what|who|did|a-t-il|ont|was|were|is|est)\s))",
+    r"[^?.!;:]{3,80}?)(?=\s*(?:[?.!;:]|$)|,\s+(?-i:(?![A-ZÉ]))|"
+    r"\s(?:et|and|que|qui|what|who|did|a-t-il|ont|was|were|is|est)\s+(?-i:(?![A-ZÉ])))",
     re.I,
 )
 

@@ -18,7 +18,8 @@ last spring gets the same factor everywhere. Here:
 * the factor halves every ``half_life_days`` (``NEWSBOT_RECENCY_HALF_LIFE_DAYS``): an estimate a week
   before the outcome loses to it, a months-old article to a new one;
 * a floor (``FLOOR``) keeps a much more relevant older passage above a barely relevant new one;
-* an undated article gets the median factor of the dated candidates (neither newest nor oldest).
+* an undated article gets the mean factor of the dated candidates (what an article of unknown date
+  may expect: neither newest nor oldest).
 
 With a closed date range, an undated passage (which only *may* be in it) weighs less, the narrower the
 range (:func:`undated_weight`): a dated article known to be in « le 22 octobre » leads an undated one.
@@ -37,12 +38,12 @@ from retrieval.types import Passage, QueryScope
 
 RELEVANT = 0.6  # candidates scoring at least this share of the best one define "the newest"
 FLOOR = 0.35  # the smallest recency factor
-WIDE_RANGE_DAYS = 90  # a range this wide (or open) is as likely to hold an undated article as not to matter
+WIDE_RANGE_DAYS = 365  # news coverage spans about a year: a range this wide (or open) is no evidence
 
 
 def undated_weight(scope: QueryScope) -> float:
     """With a date range, an undated passage only *may* be in it, the less likely the narrower the range:
-    its score is weighed by 0.5 for a day, rising to 1 for a range of ``WIDE_RANGE_DAYS`` or an open one."""
+    its score is weighed by 0.5 for a few days, rising to 1 for a range of ``WIDE_RANGE_DAYS`` or an open one."""
     since, until = parse_day(scope.since), parse_day(scope.until)
     if since is None or until is None:
         return 1.0
@@ -88,7 +89,7 @@ def recency_factors(passages: Sequence[Passage], half_life_days: float) -> list[
         age = max(0, (newest - day).days)
         factors.append(FLOOR + (1.0 - FLOOR) * 0.5 ** (age / half_life_days))
     known = [f for f in factors if f is not None]
-    neutral = statistics.median(known) if known else 1.0
+    neutral = statistics.fmean(known) if known else 1.0  # what an article of unknown date may expect
     return [neutral if f is None else f for f in factors]
 
 

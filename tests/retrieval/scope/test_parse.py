@@ -22,6 +22,8 @@ def coverage() -> Coverage:
         ("d", "Pétrole : les revenus russes reculent", "2025-09-01", "Exemple Info", "https://exemple-info.fr/d"),
         ("e", "Russia and Ukraine swap prisoners", None, "tass.com", "https://tass.com/e"),
         ("f", "Sanctions", "2024-10-22", "time.com", "https://time.com/f"),
+        ("g", "Rencontre Trump-Poutine : les enjeux", "2025-08-15", "Le Monde", "https://www.lemonde.fr/g"),
+        ("h", "La rencontre entre Trump et Poutine s'ouvre", "2025-08-15", "tass.com", "https://tass.com/h"),
     ]
     return Coverage.from_metadatas(
         {"article_id": a, "title": t, "date": d, "source": s, "url": u} for a, t, d, s, u in rows
@@ -172,3 +174,10 @@ def test_explicit_scope_wins() -> None:
     explicit = QueryScope(since="2025-08-10", sources=("tass.com",))
     assert merge(explicit, parsed) == QueryScope("2025-08-10", "2025-08-31", ("tass.com",), True)
     assert merge(None, parsed) == parsed
+
+
+def test_an_event_phrase_keeps_its_list_of_names(coverage: Coverage) -> None:
+    # « la rencontre entre Poutine, Witkoff et Kushner » is not « la rencontre entre Poutine » (the Alaska summit)
+    understood = understand("Où en sont les négociations après la rencontre entre Poutine, Witkoff et Kushner ?",
+                            REF, coverage)
+    assert understood.events == [] and understood.scope.since is None

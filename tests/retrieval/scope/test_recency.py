@@ -66,6 +66,7 @@ def test_undated_passages_get_a_neutral_factor() -> None:
         [passage("new", 1.0, "2025-08-30"), passage("mid", 1.0, "2025-08-01"), passage("old", 1.0, "2025-06-01"),
          passage("undated", 1.0)], 30)
     assert factors[2] < factors[3] < factors[0]
+    assert factors[3] > factors[1]  # the mean, pulled up by the newest: unknown is not old
 
 
 def test_no_recency_without_prefer_recent() -> None:
