@@ -18,8 +18,8 @@ last spring gets the same factor everywhere. Here:
 * the factor halves every ``half_life_days`` (``NEWSBOT_RECENCY_HALF_LIFE_DAYS``): an estimate a week
   before the outcome loses to it, a months-old article to a new one;
 * a floor (``FLOOR``) keeps a much more relevant older passage above a barely relevant new one;
-* an undated article gets the mean factor of the dated candidates (what an article of unknown date
-  may expect: neither newest nor oldest).
+* an undated article gets the mean factor of the relevant dated candidates (what an article of unknown
+  date may expect: neither newest nor oldest); when no relevant candidate is dated, nothing is re-ranked.
 
 With a closed date range, an undated passage (which only *may* be in it) weighs less, the narrower the
 range (:func:`undated_weight`): a dated article known to be in « le 22 octobre » leads an undated one.
@@ -77,10 +77,11 @@ def recency_factors(passages: Sequence[Passage], half_life_days: float) -> list[
         return []
     best = max(p.score for p in passages)
     days = [passage_day(p) for p in passages]
-    relevant = [d for p, d in zip(passages, days, strict=True) if d is not None and p.score >= RELEVANT * best]
-    newest = max(relevant, default=None) or max((d for d in days if d is not None), default=None)
-    if newest is None:
+    gate = [p.score >= RELEVANT * best for p in passages]
+    relevant = [d for d, ok in zip(days, gate, strict=True) if d is not None and ok]
+    if not relevant:  # no relevant candidate has a date: nothing tells new from old
         return [1.0] * len(passages)
+    newest = max(relevant)
     factors: list[float | None] = []
     for day in days:
         if day is None:
@@ -88,8 +89,9 @@ def recency_factors(passages: Sequence[Passage], half_life_days: float) -> list[
             continue
         age = max(0, (newest - day).days)
         factors.append(FLOOR + (1.0 - FLOOR) * 0.5 ** (age / half_life_days))
-    known = [f for f in factors if f is not None]
-    neutral = statistics.fmean(known) if known else 1.0  # what an article of unknown date may expect
+    # an undated passage may expect what the relevant dated ones get, on average
+    known = [f for f, ok in zip(factors, gate, strict=True) if f is not None and ok]
+    neutral = statistics.fmean(known)
     return [neutral if f is None else f for f in factors]
 
 

@@ -65,6 +65,7 @@ def test_undated_passages_get_a_neutral_factor() -> None:
     factors = recency_factors(
         [passage("new", 1.0, "2025-08-30"), passage("mid", 1.0, "2025-08-01"), passage("old", 1.0, "2025-06-01"),
          passage("undated", 1.0)], 30)
+    assert factors[0] == 1.0
     assert factors[2] < factors[3] < factors[0]
     assert factors[3] > factors[1]  # the mean, pulled up by the newest: unknown is not old
 
@@ -89,3 +90,9 @@ def test_with_a_date_range_a_dated_passage_in_it_leads_an_undated_one() -> None:
     wide = apply_scope(ps, QueryScope(since="2025-01-01", until="2025-12-31"), k=2, half_life_days=3)
     assert [p.article_id for p in wide] == ["undated", "dated"]
     assert undated_weight(QueryScope(since="2025-10-22")) == 1.0
+
+
+def test_no_relevant_dated_passage_no_reranking() -> None:
+    ps = [passage("undated", 1.0), passage("other", 0.9), passage("irrelevant-new", 0.3, "2026-01-15"),
+          passage("irrelevant-old", 0.3, "2025-01-15")]
+    assert recency_factors(ps, 3) == [1.0] * 4
