@@ -256,10 +256,13 @@ _RECENT_NOISE = re.compile(
 OUTLET_INTRO = re.compile(
     _B + r"(?:selon|d['’]apr[èe]s|que (?:dit|disent|rapporte|rapportent|raconte|[ée]crit|affirme|publie)|"
     r"qu['’](?:a dit|a rapport[ée]|a [ée]crit|[ée]crit|affirme)|"
-    r"according to|as reported by|reported by|per|"
-    r"what (?:does|did|do|has|have|is|was)|how (?:does|did|has))\s+",
+    r"according to|as reported by|reported by|"
+    r"(?P<ask>what (?:does|did|do|has|have)|how (?:does|did|has|have)))\s+",
     re.I,
 )
+# after "what does X …", X is an outlet only when a reporting verb follows ("what does China export" is not)
+_REPORTING = re.compile(r"\s*(?:say|said|report|reported|write|wrote|tell|told|claim|claimed|describe|cover|"
+                        r"publish|published|note|noted|reveal|revealed)\b", re.I)
 _NAME_WORD = re.compile(r"[\w'’.&-]+", re.UNICODE)
 
 # an event named after "since/after/before": « depuis le sommet d'Alaska », "after the summit"
@@ -424,6 +427,8 @@ def understand(
             best: tuple[int, list[str]] | None = None
             for lead in leads:
                 for n in range(min(len(words), lead + 4), lead, -1):
+                    if m.group("ask") and not _REPORTING.match(text, words[n - 1].end()):
+                        continue
                     name = re.sub(r"^l['’]", "", text[words[lead].start():words[n - 1].end()])
                     hits = coverage.outlets.find(name)
                     if hits:
