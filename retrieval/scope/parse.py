@@ -229,8 +229,7 @@ RELATIVE: list[tuple[str, Relative, bool]] = [
      lambda r, m: Period(r - dt.timedelta(days=_n_units(m)), r - dt.timedelta(days=_n_units(m)), "day"), False),
 ]
 
-_PUBLISHED = re.compile(r"publi[ée]e?s?|parus?|sortis?|published|posted|articles?|news of|nouvelles d['’]",
-                        re.I)
+_PUBLISHED = re.compile(r"\b(?:publi[ée]e?s?|parus?|published|posted)\b", re.I)  # publication itself: no lag
 
 # words that ask about the present: newer articles are preferred
 RECENT = re.compile(
