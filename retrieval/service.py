@@ -125,13 +125,20 @@ class AnsweringService:
         return self.settings.reference_date or dt.date.today()
 
     def coverage(self) -> Coverage:
-        """The outlets and dated titles of the index, from its manifest (rebuilt when the index changes)."""
-        generation = self.store.generation()
+        """The outlets and dated titles of the index, from its manifest, cached by the index generation.
+
+        A reindex or a refresh of this service rebuilds it, so that a question reads only its
+        candidates; a question rebuilds it only when another process changed the index since."""
         cached = self._coverage
-        if cached is None or cached[0] != generation:
-            cached = (generation, Coverage.from_entries(self.store.manifest().values()))
-            self._coverage = cached
+        if cached is None or cached[0] != self.store.generation():
+            cached = self._load_coverage()
         return cached[1]
+
+    def _load_coverage(self) -> tuple[int, Coverage]:
+        generation = self.store.generation()
+        cached = (generation, Coverage.from_entries(self.store.manifest().values()))
+        self._coverage = cached
+        return cached
 
     def outlets(self) -> list[str]:
         """The outlets present in the index (what « selon … » and ``--source`` are matched against)."""
@@ -230,7 +237,9 @@ class AnsweringService:
         """Bring the index in step with the corpus folder. ``full_check``: hash every file, even
         those whose size and modification time are unchanged."""
         with self._write_lock, self._process_lock():
-            return Indexer(self.store, self.settings).reindex(progress=progress, full_check=full_check)
+            report = Indexer(self.store, self.settings).reindex(progress=progress, full_check=full_check)
+            self.coverage()  # brought up to date now, not in the next question
+            return report
 
     def _process_lock(self) -> Any:
         """One process writes an embedded index at a time (a Chroma server serialises writes itself)."""
@@ -249,14 +258,17 @@ class AnsweringService:
         A bot calls it in the background (``await asyncio.to_thread(service.refresh)`` on a
         timer), never inside a user's question. Returns the articles brought in step.
         """
-        return self.store.sync_lexicon(full=full)
+        changed = self.store.sync_lexicon(full=full)
+        self.coverage()  # brought up to date now, not in the next question
+        return changed
 
     def latest(self, n: int = 5) -> list[ArticleInfo]:
         return self.store.latest(n)
 
     def warm_up(self) -> None:
-        """Load the model and the retrieval view now, so the first question is not slow."""
+        """Load the model, the retrieval view and the coverage now, so the first question is not slow."""
         self.retriever.view()
+        self.coverage()
         self.store.embeddings.embed_query("warm up")
 
 
