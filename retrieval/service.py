@@ -1,13 +1,15 @@
 """The answering service: the one object front ends talk to.
 
-It validates questions, runs the LangChain retrieval chain (condense → retrieve →
-answer) and returns an :class:`~retrieval.types.Answer` whose sources carry chunk ids and
+It validates questions, runs the LangChain retrieval chain (view → condense → understand
+→ retrieve → compose; "understand" reads the question's dates, outlets and wish for the newest, see
+:mod:`retrieval.scope`) and returns an :class:`~retrieval.types.Answer` whose sources carry chunk ids and
 metadata straight from the index. It also runs reindexing and lists the newest articles.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import re
 import threading
@@ -16,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from retrieval.answer.duplicates import also_reported, collapse
-from retrieval.answer.extractive import ExtractiveAnswerer, condense
+from retrieval.answer.extractive import Composed, ExtractiveAnswerer, condense, language_of
 from retrieval.answer.extractive import from_settings as answerer_from_settings
 from retrieval.answer.language import chit_chat, message
 from retrieval.answer.vectors import QueryMemo, prepare_sentence_vectors
@@ -25,6 +27,12 @@ from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, Store
 from retrieval.index.indexer import Indexer
 from retrieval.index.store import IndexStore, make_client, wipe_local_index
 from retrieval.locks import file_lock
+from retrieval.scope.coverage import Coverage
+from retrieval.scope.dating import date_answer, event_note
+from retrieval.scope.outlets import index_scope
+from retrieval.scope.parse import Understood, merge, understand
+from retrieval.scope.recency import apply_scope
+from retrieval.scope.roundup import newest_passages, roundup
 from retrieval.search.hybrid import HybridRetriever
 from retrieval.settings import Settings
 from retrieval.types import Answer, ArticleInfo, Passage, QueryScope, ReindexReport, Source, Turn
@@ -91,12 +99,13 @@ class AnsweringService:
         self.answerer = answerer or answerer_from_settings(settings, store.embeddings)
         self.generator = generator  # optional LLM answerer (see retrieval.answer.llm)
         self._write_lock = threading.Lock()
+        self._coverage: tuple[int, Coverage] | None = None
         self.chain = self._build_chain()
 
     # -- the chain -----------------------------------------------------------------------
     # One question = one pass down a plain sequence of steps, each taking and returning the
-    # same dict: open one index view (read once, shared by every step), condense, retrieve,
-    # compose. RunnableLambda steps run in the caller's thread (RunnablePassthrough.assign
+    # same dict: open one index view (read once, shared by every step), condense, understand
+    # (the question's dates, outlets, recency), retrieve, compose. RunnableLambda steps run in the caller's thread (RunnablePassthrough.assign
     # would start a thread pool per question).
     def _build_chain(self) -> Any:
         from langchain_core.runnables import RunnableLambda
@@ -104,6 +113,7 @@ class AnsweringService:
         return (
             RunnableLambda(self._open_view, name="view")
             | RunnableLambda(self._condense, name="condense")
+            | RunnableLambda(self._understand, name="understand")
             | RunnableLambda(self._retrieve, name="retrieve")
             | RunnableLambda(self._compose, name="compose")
         )
@@ -122,21 +132,81 @@ class AnsweringService:
             )
         return {**inputs, "standalone": standalone}
 
+    # -- time and outlets (retrieval/scope) -------------------------------------------------
+    def reference_day(self) -> dt.date:
+        """The day questions are asked on: NEWSBOT_REFERENCE_DATE, else today."""
+        return self.settings.reference_date or dt.date.today()
+
+    def coverage(self) -> Coverage:
+        """The outlets and dated titles of the index, from its manifest, cached by the index generation.
+
+        A reindex or a refresh of this service rebuilds it, so that a question reads only its
+        candidates; a question rebuilds it only when another process changed the index since."""
+        cached = self._coverage
+        if cached is None or cached[0] != self.store.generation():
+            cached = self._load_coverage()
+        return cached[1]
+
+    def _load_coverage(self) -> tuple[int, Coverage]:
+        generation = self.store.generation()
+        cached = (generation, Coverage.from_entries(self.store.manifest().values()))
+        self._coverage = cached
+        return cached
+
+    def outlets(self) -> list[str]:
+        """The outlets present in the index (what « selon … » and ``--source`` are matched against)."""
+        return self.coverage().outlets.names
+
+    def _understand(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The question's own scope merged with the explicit one (which wins), and the text to search."""
+        coverage = self.coverage()
+        understood = understand(inputs["standalone"], self.reference_day(), coverage)
+        explicit: QueryScope | None = inputs.get("scope")
+        if explicit is not None and explicit.sources:
+            explicit = QueryScope(explicit.since, explicit.until, coverage.outlets.resolve(explicit.sources),
+                                  explicit.prefer_recent)
+        understood.scope = merge(explicit, understood.scope)
+        return {**inputs, "understood": understood, "scope": understood.scope}
+
     def _retrieve(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        passages, _ = self.retriever.passages(inputs["standalone"], view=inputs["view"], scope=inputs.get("scope"))
+        """The index filters the candidates on the scope's dates and outlets (every name an outlet
+        goes by); the recency prior re-ranks a wider pool when the question asks for the newest."""
+        understood: Understood = inputs["understood"]
+        scope: QueryScope = inputs["scope"]
+        limits = index_scope(scope, self.coverage().outlets)
+        query = understood.query or inputs["standalone"]
+        if scope.empty:
+            passages, _ = self.retriever.passages(query, view=inputs["view"])
+        elif not understood.query:  # « dernières nouvelles »: nothing to search with, the newest articles
+            passages = newest_passages(self.store, limits, self.settings.k)
+        else:  # a wider pool in scope, then the recency prior picks the k passages
+            pool, _ = self.retriever.passages(query, view=inputs["view"], scope=limits, k=self.settings.candidates)
+            passages = apply_scope(pool, scope, k=self.settings.k, half_life_days=self.settings.recency_half_life_days)
         return {**inputs, "passages": passages}
 
     def _compose(self, inputs: dict[str, Any]) -> Answer:
         question: str = inputs["question"]
         query: str = inputs["standalone"]
+        understood: Understood = inputs["understood"]
+        scope: QueryScope = inputs["scope"]
         passages, copies = collapse(inputs["passages"])
-        composed = self.answerer.answer(question, query, passages, inputs["view"])
+        language = language_of(question)
+        if not understood.query and passages:
+            text, cited = roundup(passages, language)
+            composed = Composed(text, cited, False, language=language)
+        else:
+            composed = self.answerer.answer(question, understood.query or query, passages, inputs["view"])
+            if not composed.refused:
+                composed.text = date_answer(composed.text, passages, language=language,
+                                            newest_first=scope.prefer_recent)
+        notes = [event_note(e.phrase, e.day, e.articles, language) for e in understood.events]
         answer = Answer(
             question=question,
             answer=composed.text,
             refused=composed.refused,
             sources=make_sources(passages, composed.cited, copies, composed.probabilities),
             standalone_question=query if query != question else None,
+            notice=" ".join(notes) or None,
         )
         if self.generator is not None and not composed.refused:
             answer = self.generator.improve(answer, passages, extractive=answer, on_token=inputs.get("on_token"))
@@ -169,7 +239,7 @@ class AnsweringService:
         text = clean_question(question, self.settings.max_question_chars)
         turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []
         inputs = self._inputs(text, turns, None, scope)
-        return self._compose(self._retrieve(self._condense(self._open_view(inputs))))
+        return self._compose(self._retrieve(self._understand(self._condense(self._open_view(inputs)))))
 
     @staticmethod
     def _inputs(
@@ -184,7 +254,9 @@ class AnsweringService:
         those whose size and modification time are unchanged."""
         with self._write_lock, self._process_lock():
             indexer = Indexer(self.store, self.settings, on_written=self._prepare_sentences)
-            return indexer.reindex(progress=progress, full_check=full_check)
+            report = indexer.reindex(progress=progress, full_check=full_check)
+            self.coverage()  # brought up to date now, not in the next question
+            return report
 
     def _prepare_sentences(self, texts: list[str]) -> None:
         """The sentence vectors of newly written chunks, computed now rather than at a question."""
@@ -207,14 +279,17 @@ class AnsweringService:
         A bot calls it in the background (``await asyncio.to_thread(service.refresh)`` on a
         timer), never inside a user's question. Returns the articles brought in step.
         """
-        return self.store.sync_lexicon(full=full)
+        changed = self.store.sync_lexicon(full=full)
+        self.coverage()  # brought up to date now, not in the next question
+        return changed
 
     def latest(self, n: int = 5) -> list[ArticleInfo]:
         return self.store.latest(n)
 
     def warm_up(self) -> None:
-        """Load the model and the retrieval view now, so the first question is not slow."""
+        """Load the model, the retrieval view and the coverage now, so the first question is not slow."""
         self.retriever.view()
+        self.coverage()
         self.store.embeddings.embed_query("warm up")
 
 

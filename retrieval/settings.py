@@ -10,6 +10,7 @@ the others are ``NEWSBOT_<FIELD>``. Nothing here is read at import time: entry p
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -210,6 +211,20 @@ class Settings(BaseSettings):
         None,
         description="Folder of the sentence-vector cache, keyed by sentence and model, so it can be shared "
         "between indexes (default: DATA_DIR/cache).",
+    )
+
+    # --- time and outlets (retrieval/scope) -------------------------------------------
+    reference_date: dt.date | None = Field(
+        None,
+        description="The day questions are asked on, YYYY-MM-DD (« hier », \"last month\", the recency prior); "
+        "unset = today. Set it for reproducible runs.",
+    )
+    recency_half_life_days: float = Field(
+        3.0,
+        gt=0,
+        le=3650,
+        description="Questions about the present (\"latest\", « actuellement »): an article this many days older "
+        "than the newest matching one weighs half as much in the ranking.",
     )
 
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ notice. Nothing here raises to the caller.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import queue
@@ -67,17 +68,30 @@ def _attr(text: str) -> str:
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
+    from retrieval.scope.outlets import outlet_name
+
     template = load_prompt("answer.txt")["passage"]
     return "\n".join(
-        template.format(n=n, title=_attr(p.title), date=_attr(p.date or ""), text=neutralize(p.text.strip()))
+        template.format(
+            n=n, title=_attr(p.title), date=_attr(_passage_date(p)), source=_attr(outlet_name(p.source, p.url) or ""),
+            text=neutralize(p.text.strip()),
+        )
         for n, p in enumerate(passages, start=1)
     )
 
 
-def answer_messages(question: str, passages: Sequence[Passage]) -> list[tuple[str, str]]:
+def _passage_date(passage: Passage) -> str:
+    """The publication day, or "unknown" (a date newsbot only saw the article on is not one)."""
+    if not passage.date or getattr(passage, "date_kind", None) == "seen":
+        return "unknown"
+    return str(passage.date)[:10]
+
+
+def answer_messages(question: str, passages: Sequence[Passage], today: str = "") -> list[tuple[str, str]]:
     prompt = load_prompt("answer.txt")
-    user = prompt["user"].format(passages=format_passages(passages), question=question)
-    return [("system", prompt["system"]), ("human", user)]
+    today = today or dt.date.today().isoformat()
+    user = prompt["user"].format(passages=format_passages(passages), question=question, today=today)
+    return [("system", prompt["system"].replace("{today}", today)), ("human", user)]
 
 
 _CITATION_MARK = re.compile(r"\s*\[\d+\]")
@@ -189,8 +203,12 @@ def _short(exc: BaseException) -> str:
 class LLMGenerator:
     """Condenses follow-ups and writes answers with a LangChain chat model."""
 
-    def __init__(self, model: Any, *, timeout: float, max_question_chars: int, history_turns: int) -> None:
+    def __init__(
+        self, model: Any, *, timeout: float, max_question_chars: int, history_turns: int,
+        reference_date: dt.date | None = None,
+    ) -> None:
         self.model = model
+        self.reference_date = reference_date  # "today" in the prompt (None: the real today)
         self.timeout = timeout
         self.max_question_chars = max_question_chars
         self.history_turns = history_turns
@@ -284,7 +302,8 @@ class LLMGenerator:
             return answer
         question = answer.standalone_question or answer.question
         try:
-            text = self.run(answer_messages(question, passages), on_token)
+            today = (self.reference_date or dt.date.today()).isoformat()
+            text = self.run(answer_messages(question, passages, today), on_token)
         except Exception as exc:
             log.warning("LLM answer failed: %s", _short(exc))
             return replace(fallback, notice=message("llm_fallback", language))
@@ -359,6 +378,7 @@ def generator_from_settings(settings: Settings, model: Any = None) -> LLMGenerat
         timeout=settings.llm.timeout,
         max_question_chars=settings.max_question_chars,
         history_turns=settings.history_turns,
+        reference_date=settings.reference_date,
     )
 
 

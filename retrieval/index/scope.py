@@ -68,6 +68,17 @@ class ScopeFilter:
     def empty(self) -> bool:
         return self.since is None and self.until is None and not self.outlets
 
+    def admits(self, day: int | None, outlet: str | None, host: str | None) -> bool:
+        """Whether an article with this day number and outlet keys passes (what ``chroma_where`` and
+        ``sql`` ask the stores, for records read otherwise, e.g. the manifest)."""
+        if (self.since is not None or self.until is not None) and day is None:
+            return False
+        if self.since is not None and day is not None and day < self.since:
+            return False
+        if self.until is not None and day is not None and day > self.until:
+            return False
+        return not self.outlets or outlet in self.outlets or host in self.outlets
+
     def chroma_where(self) -> dict[str, Any] | None:
         """The Chroma ``where`` of this filter (None: no filter)."""
         clauses: list[dict[str, Any]] = []

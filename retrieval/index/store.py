@@ -55,6 +55,7 @@ class ManifestEntry:
     indexed_at: str
     seen: str | None = None  # the day newsbot first indexed the article (its date when it has none)
     generation: int = 0  # the generation that committed this version
+    source: str | None = None  # the outlet's name (front matter or feed); None when not given
 
 
 def _entry(article_id: str, meta: dict[str, Any]) -> ManifestEntry:
@@ -68,6 +69,7 @@ def _entry(article_id: str, meta: dict[str, Any]) -> ManifestEntry:
         indexed_at=str(meta.get("indexed_at", "")),
         seen=meta.get("seen"),
         generation=int(meta.get("generation", 0)),
+        source=meta.get("source"),
     )
 
 
@@ -311,6 +313,8 @@ class IndexStore:
                 record["seen"] = first.seen
             if first.url:
                 record["url"] = first.url
+            if first.source:
+                record["source"] = first.source
             records.append(record)
         self.records.upsert(
             ids=[chunks[0].article_id for chunks, _, _ in items],

@@ -78,8 +78,10 @@ class HybridRetriever(BaseRetriever):
         return LexicalView(size, avgdl, lexicon.document_frequencies)
 
     def passages(
-        self, query: str, *, view: LexicalView | None = None, scope: QueryScope | None = None
+        self, query: str, *, view: LexicalView | None = None, scope: QueryScope | None = None,
+        k: int | None = None,
     ) -> tuple[list[Passage], LexicalView]:
+        """The ``k`` (default: settings.k) best passages for ``query`` within ``scope``."""
         view = view if view is not None else self.view()
         limits = ScopeFilter.of(scope)
         fetch_k = self.settings.candidates
@@ -126,7 +128,7 @@ class HybridRetriever(BaseRetriever):
                     {cid: scores.get(cid, 0.0) for cid in set(lexical) | set(dense_scores)},
                     self.settings.dense_weight,
                 )
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[: self.settings.k]
+        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[: k or self.settings.k]
         stored = self.store.chunks([cid for cid, _ in best])
         passages = []
         for cid, score in best:

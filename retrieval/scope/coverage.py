@@ -1,0 +1,125 @@
+"""What the index holds that a question can refer to: its outlets and its dated articles.
+
+Built from the index's manifest (one record per committed article: title, date, source, URL), once
+per index generation. Used to resolve outlet names (« selon Le Monde »), to pick the year of « le 18 août »
+(the most recent year the coverage has articles for), and to date an event named in a question
+(« depuis le sommet d'Alaska ») from the titles of the articles about it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from retrieval.scope.outlets import OutletDirectory, fold
+
+if TYPE_CHECKING:
+    from retrieval.index.store import ManifestEntry
+
+
+def parse_day(value: object) -> dt.date | None:
+    """An article's date (``YYYY-MM-DD``, possibly with a time) as a day; None when absent or bad."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()[:10]
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def published_day(date: object, date_kind: object = None) -> dt.date | None:
+    """The publication day, or None when the date is only the day newsbot first saw the article."""
+    if date_kind == "seen":
+        return None
+    return parse_day(date)
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    article_id: str
+    title: str
+    day: dt.date | None  # published day (None: undated, or only a "seen" date)
+
+
+@dataclass(frozen=True)
+class EventDate:
+    """An event named in a question, dated from the coverage."""
+
+    phrase: str
+    day: dt.date
+    articles: int  # dated articles whose titles name it, on that day
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}|\d+", re.UNICODE)
+_STOP = {
+    "les", "des", "une", "aux", "sur", "entre", "avec", "pour", "par", "dans", "the", "and", "with",
+    "between", "for", "from", "that", "this", "son", "ses", "leur", "leurs", "their", "its", "his", "her",
+}
+
+
+def _terms(text: str) -> set[str]:
+    """Folded words of 3+ letters (and numbers), cut to 5 characters: a crude stem good for titles
+    in both languages (« sommet »/« sommets », "summit"/"summits")."""
+    return {fold(w)[:5] for w in _WORD.findall(text) if fold(w) and fold(w) not in _STOP}
+
+
+@dataclass
+class Coverage:
+    outlets: OutletDirectory = field(default_factory=OutletDirectory)
+    articles: list[ArticleRef] = field(default_factory=list)
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[ManifestEntry]) -> Coverage:
+        """From the manifest's records (their ``date`` is a published one; ``seen`` is kept apart)."""
+        return cls.from_metadatas(
+            {"article_id": e.article_id, "title": e.title, "date": e.date, "source": e.source, "url": e.url}
+            for e in entries
+        )
+
+    @classmethod
+    def from_metadatas(cls, metadatas: Iterable[dict[str, object]]) -> Coverage:
+        outlets = OutletDirectory()
+        seen: dict[str, ArticleRef] = {}
+        for meta in metadatas:
+            source, url = meta.get("source"), meta.get("url")
+            outlets.add(str(source) if source else None, str(url) if url else None)
+            article_id = str(meta.get("article_id", ""))
+            if article_id and article_id not in seen:
+                seen[article_id] = ArticleRef(
+                    article_id, str(meta.get("title", "")), published_day(meta.get("date"), meta.get("date_kind"))
+                )
+        return cls(outlets=outlets, articles=list(seen.values()))
+
+    def dated(self) -> list[dt.date]:
+        return [a.day for a in self.articles if a.day is not None]
+
+    def has_articles_between(self, since: dt.date, until: dt.date) -> bool:
+        return any(since <= day <= until for day in self.dated())
+
+    def newest_day(self) -> dt.date | None:
+        return max(self.dated(), default=None)
+
+    def date_event(self, phrase: str) -> EventDate | None:
+        """The day of an event named by ``phrase`` (« le sommet d'Alaska »): among dated articles whose
+        title holds every word of the phrase, the day most of them were published (coverage peaks on
+        the event), or, when no day has two, the median day (previews come before, analyses after).
+        None when fewer than two dated articles name it: then it cannot be dated."""
+        wanted = _terms(phrase)
+        if not wanted:
+            return None
+        days = sorted(a.day for a in self.articles if a.day is not None and wanted <= _terms(a.title))
+        if len(days) < 2:
+            return None
+        counts = Counter(days)
+        best = max(counts.values())
+        day = min(d for d, c in counts.items() if c == best) if best >= 2 else days[(len(days) - 1) // 2]
+        return EventDate(phrase=phrase, day=day, articles=counts[day])

@@ -1,0 +1,117 @@
+"""Dates, "latest" and outlets through the real service: small packaged model, embedded Chroma, and a
+small dated corpus — three articles on one summit on different days with a changed fact (an estimate
+of its length, then the outcome), two outlets, an undated article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.service import open_service
+from retrieval.types import QueryScope
+from tests.conftest import write_article
+
+pytestmark = pytest.mark.slow
+
+COURIER = "https://dailycourier.example.com"
+EXEMPLE = "https://www.exemple-info.fr"
+
+
+def dated_corpus(root: Path) -> None:
+    write_article(
+        root, "preview", "Anchorage summit: the Kremlin expects long talks",
+        "The Kremlin said the Anchorage summit between the two presidents would last at least six to seven hours. "
+        "Delegations are expected to discuss a ceasefire in Ukraine.",
+        date="2025-08-14", source="Exemple Info", url=f"{EXEMPLE}/preview",
+    )
+    write_article(
+        root, "summit-day", "Presidents meet in Anchorage for the summit",
+        "The two presidents met at a military base in Anchorage for the summit. "
+        "Crowds of protesters gathered outside the base during the talks.",
+        date="2025-08-15", source="Daily Courier", url=f"{COURIER}/summit-day",
+    )
+    write_article(
+        root, "outcome", "Anchorage summit ends without a deal",
+        "The Anchorage summit lasted about three hours on Friday and ended without a ceasefire deal. "
+        "Both presidents called the talks productive.",
+        date="2025-08-16", source="Exemple Info", url=f"{EXEMPLE}/outcome",
+    )
+    write_article(
+        root, "oil", "Oil exports rise again",
+        "Oil exports from the region rose by ten percent in August, traders said on Monday.",
+        date="2025-08-20", source="Daily Courier", url=f"{COURIER}/oil",
+    )
+    write_article(
+        root, "undated", "Ceasefire talks: what the summit means",
+        "Analysts said the summit opened a path to further ceasefire talks between the parties.",
+        url=f"{COURIER}/undated",
+    )
+
+
+@pytest.fixture
+def service(tmp_path: Path, settings_factory, small_embeddings):
+    root = tmp_path / "dated"
+    dated_corpus(root)
+    settings = settings_factory(corpus_dir=root, reference_date="2025-08-17", recency_half_life_days=3)
+    svc = open_service(settings, create=True, embeddings=small_embeddings)
+    svc.reindex()
+    return svc
+
+
+def cited_ids(answer) -> list[str]:
+    return [s.article_id for s in answer.cited_sources]
+
+
+def test_the_outlets_of_the_index(service) -> None:
+    assert service.outlets() == ["Daily Courier", "Exemple Info"]
+
+
+def test_the_latest_leads_with_the_outcome_and_dates_it(service) -> None:
+    answer = service.ask("How long did the Anchorage summit finally last?")
+    assert not answer.refused
+    assert answer.answer.startswith("(16 August 2025)")
+    assert "three hours on Friday (15 August 2025)" in answer.answer
+    assert "outcome" in cited_ids(answer)
+    if "six to seven hours" in answer.answer:  # the estimate may follow, dated and after the outcome
+        assert answer.answer.index("three hours") < answer.answer.index("six to seven hours")
+        assert "(14 August 2025)" in answer.answer
+
+
+def test_without_a_recency_word_the_ranking_is_by_relevance(service) -> None:
+    plain = service.ask("How long did the Anchorage summit last?")
+    assert not plain.refused and {s.article_id for s in plain.sources} >= {"preview", "outcome"}
+
+
+def test_an_outlet_named_in_the_question_restricts_the_sources(service) -> None:
+    answer = service.ask("According to the Daily Courier, what happened at the summit?")
+    assert answer.sources and {s.url.split("/")[2] for s in answer.sources} == {"dailycourier.example.com"}
+    french = service.ask("Que dit Exemple Info sur le sommet ?")
+    assert french.sources and {s.article_id for s in french.sources} <= {"preview", "outcome"}
+
+
+def test_an_explicit_outlet_wins_and_is_matched_tolerantly(service) -> None:
+    answer = service.ask("According to the Daily Courier, what happened at the summit?",
+                         scope=QueryScope(sources=("exemple-info.fr",)))
+    assert answer.sources and {s.article_id for s in answer.sources} <= {"preview", "outcome"}
+
+
+def test_a_date_range_from_the_question(service) -> None:
+    answer = service.ask("What happened at the summit yesterday?")  # reference day 17 August
+    assert answer.sources and {s.article_id for s in answer.sources} <= {"outcome", "undated"}
+    explicit = service.ask("What did the Kremlin expect from the summit?",
+                           scope=QueryScope(until="2025-08-14"))
+    assert explicit.sources and {s.article_id for s in explicit.sources} <= {"preview", "undated"}
+
+
+def test_latest_news_without_a_subject_lists_the_newest_articles(service) -> None:
+    answer = service.ask("What is the latest news?")
+    assert not answer.refused
+    assert [s.article_id for s in answer.sources][:4] == ["oil", "outcome", "summit-day", "preview"]
+    assert answer.answer.startswith("(20 August 2025) Oil exports rise again:")
+
+
+def test_an_event_dated_from_the_coverage(service) -> None:
+    answer = service.ask("What happened since the Anchorage summit?")
+    assert answer.notice and "Anchorage summit" in answer.notice and "August 2025" in answer.notice
+    assert "preview" not in {s.article_id for s in answer.sources}
