@@ -157,7 +157,7 @@ class AnsweringService:
         language = language_of(question)
         passages = [document_to_passage(d) for d in inputs["documents"]]
         lexical = self.retriever.snapshot().lexical
-        if not understood.query and passages:
+        if not understood.query and not scope.empty and passages:  # « dernières nouvelles »
             text, cited = roundup(passages, language)
             composed = Composed(text, cited, False)
         else:
