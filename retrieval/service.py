@@ -191,7 +191,7 @@ class AnsweringService:
         scope: QueryScope = inputs["scope"]
         passages, copies = collapse(inputs["passages"])
         language = language_of(question)
-        if not understood.query and passages:
+        if not understood.query and not scope.empty and passages:  # « dernières nouvelles »
             text, cited = roundup(passages, language)
             composed = Composed(text, cited, False, language=language)
         else:

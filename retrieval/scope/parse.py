@@ -235,7 +235,7 @@ _PUBLISHED = re.compile(r"\b(?:publi[ée]e?s?|parus?|published|posted)\b", re.I)
 RECENT = re.compile(
     _B + r"(?:derni[èe]res? nouvelles|derni[èe]re heure|dernier|derni[èe]re|derniers|derni[èe]res|"
     r"plus r[ée]cente?s?|r[ée]cemment|aujourd['’]hui|actuellement|actuel(?:le)?s?|en ce moment|maintenant|"
-    r"d[ée]sormais|finalement|[àa] ce jour|o[uù] en (?:est|sont)|toujours|[ée]volu[ée]e?s?|[ée]volution|"
+    r"d[ée]sormais|finalement|quoi de neuf|du nouveau|what['’]?s new|what is new|[àa] ce jour|o[uù] en (?:est|sont)|toujours|[ée]volu[ée]e?s?|[ée]volution|"
     r"a chang[ée]|chang[ée] entre|au final|"
     r"latest|most recent|newest|recent(?:ly)?|now|nowadays|currently|current|today|finally|ultimately|"
     r"at present|so far|still|as of|evolved?|changed?|updated?|where (?:do|does) .{0,40}? stand|"

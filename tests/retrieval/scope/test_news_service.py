@@ -115,3 +115,26 @@ def test_an_event_dated_from_the_coverage(service) -> None:
     answer = service.ask("What happened since the Anchorage summit?")
     assert answer.notice and "Anchorage summit" in answer.notice and "August 2025" in answer.notice
     assert "preview" not in {s.article_id for s in answer.sources}
+
+
+def test_with_an_llm_the_scope_decides_its_passages_and_the_prompt_dates_them(
+    tmp_path: Path, settings_factory, small_embeddings
+) -> None:
+    from tests.support.llm_server import FakeLLMServer, Reply
+
+    root = tmp_path / "dated"
+    dated_corpus(root)
+    with FakeLLMServer() as server:
+        server.script(Reply.text("The summit lasted about three hours, Exemple Info reported on 16 August 2025 [1]."))
+        settings = settings_factory(corpus_dir=root, reference_date="2025-08-17", llm_base_url=server.url,
+                                    llm_model="fake-model")
+        svc = open_service(settings, create=True, embeddings=small_embeddings)
+        svc.reindex()
+        answer = svc.ask("According to Exemple Info, how long did the summit finally last?")
+        assert "three hours" in answer.answer
+        assert {s.article_id for s in answer.sources} == {"preview", "outcome"}
+        messages = server.messages(-1)
+        system, user = messages[0]["content"], messages[-1]["content"]
+    assert "Today is 2025-08-17" in system and "Today: 2025-08-17" in user
+    assert 'date="2025-08-16" source="Exemple Info"' in user
+    assert "Daily Courier" not in user and "dailycourier" not in user  # the outlet filter decides the passages

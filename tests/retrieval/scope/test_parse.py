@@ -101,6 +101,8 @@ def test_a_year_alone_is_not_a_scope() -> None:
         "Quelle est la situation aujourd'hui ?",
         "What is the most recent prisoner exchange?",
         "Comment a évolué le plafond du prix ?",
+        "Quoi de neuf ?",
+        "What's new?",
     ],
 )
 def test_questions_about_the_present_prefer_recent(question: str) -> None:
