@@ -20,6 +20,7 @@ index time, so a question costs one query embedding and a few dot products.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,7 @@ class ExtractiveAnswerer:
     vectors: SentenceVectors | None = None
     model: SentenceModel | None = None
     use_rule: bool = True  # refuse also when the best passage is far from the question (the earlier rule)
+    embedding_model: str | None = None  # the model of the sentence vectors (see relative_cosines)
 
     def sentence_model(self) -> SentenceModel:
         if self.model is None:
@@ -85,7 +87,10 @@ class ExtractiveAnswerer:
         else:
             cosines = np.zeros(len(cands), dtype=np.float32)
         matrix = featurize(question, query, passages, cands, lexical, cosines, language)
-        probabilities = self.sentence_model().probabilities(matrix)
+        model = self.sentence_model()
+        if self.embedding_model and model.info.get("embedding_model") not in (None, self.embedding_model):
+            matrix = relative_cosines(matrix, model)
+        probabilities = model.probabilities(matrix)
         return [compose.Scored(c, float(p)) for c, p in zip(cands, probabilities, strict=True)]
 
     def answer(self, question: str, query: str, passages: list[Passage], lexical: LexicalIndex) -> Composed:
@@ -123,7 +128,7 @@ class ExtractiveAnswerer:
             present.update(lexical.analyzer.tokens(f"{p.title}\n{p.text}"))
         words = []
         seen: set[str] = set()
-        for word in lexical.analyzer.words(query):
+        for word in re.findall(r"[^\W_]+", query):
             terms = lexical.analyzer.tokens(word)
             if len(terms) == 1 and terms[0] not in seen and len(word) > 2:
                 seen.add(terms[0])
@@ -136,6 +141,20 @@ class ExtractiveAnswerer:
         return compose.refusal(language, words, nearest, present, related)
 
 
+def relative_cosines(matrix: Any, model: SentenceModel) -> Any:
+    """Cosines of another embedding model than the one the sentence model was trained with run on
+    another scale: the absolute ones are replaced by the training mean plus their gap to the
+    best candidate (the relative features are kept), so answers do not all fall under the
+    thresholds. Less accurate than a model trained with those embeddings."""
+    col = {name: i for i, name in enumerate(model.features)}
+    out = matrix.copy()
+    for absolute, gap in (("cos", "cos_gap"), ("passage_dense", "passage_dense_gap")):
+        i, j = col[absolute], col[gap]
+        out[:, i] = model.mean[i] + model.scale[i] + out[:, j]
+    out[:, col["cos_prev"]] = model.mean[col["cos_prev"]]
+    return out
+
+
 def from_settings(settings: Settings, embeddings: Any = None) -> ExtractiveAnswerer:
     vectors = None
     if embeddings is not None:
@@ -145,6 +164,7 @@ def from_settings(settings: Settings, embeddings: Any = None) -> ExtractiveAnswe
         vectors = SentenceVectors(embeddings, key, cache_path(settings, key))
     return ExtractiveAnswerer(
         vectors=vectors,
+        embedding_model=settings.embedding.model,
         max_sentences=settings.max_answer_sentences,
         min_dense_score=settings.min_dense_score,
         min_term_coverage=settings.min_term_coverage,
