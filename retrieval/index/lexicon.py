@@ -41,7 +41,7 @@ from retrieval.types import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS chunks(
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS chunks(
     article_id TEXT NOT NULL,
     article_hash TEXT NOT NULL,
     day INTEGER,
+    seen INTEGER NOT NULL DEFAULT 0,
     outlet TEXT,
     host TEXT,
     length INTEGER NOT NULL,
@@ -82,6 +83,7 @@ class LexicalRow:
     outlet: str | None
     host: str | None
     tokens: list[str]
+    seen: bool = False  # ``day`` is the day newsbot first saw an undated article, not its date
 
     @classmethod
     def of(cls, chunk: Chunk, stored_text: str) -> LexicalRow:
@@ -90,6 +92,7 @@ class LexicalRow:
         return cls(
             chunk.id, chunk.article_id, chunk.article_hash, day_number(chunk.date),
             outlet_key(chunk.source), url_host(chunk.url), ANALYZER.tokens(stored_text),
+            seen=chunk.date_kind == "seen",
         )
 
     @classmethod
@@ -102,7 +105,7 @@ class LexicalRow:
             chunk_id, str(meta.get("article_id")), str(meta.get("article_hash")),
             int(day) if day is not None else day_number(meta.get("date")),
             meta.get("outlet") or outlet_key(meta.get("source")), meta.get("host") or url_host(meta.get("url")),
-            ANALYZER.tokens(stored_text),
+            ANALYZER.tokens(stored_text), seen=meta.get("date_kind") == "seen",
         )
 
 
@@ -222,9 +225,9 @@ class Lexicon:
             for row in rows:
                 text = " ".join(row.tokens)
                 cursor = db.execute(
-                    "INSERT OR IGNORE INTO chunks(chunk_id, article_id, article_hash, day, outlet, host, length, tokens)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (row.chunk_id, row.article_id, row.article_hash, row.day, row.outlet, row.host,
+                    "INSERT OR IGNORE INTO chunks(chunk_id, article_id, article_hash, day, seen, outlet, host,"
+                    " length, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row.chunk_id, row.article_id, row.article_hash, row.day, int(row.seen), row.outlet, row.host,
                      max(1, len(row.tokens)), text),
                 )
                 if cursor.rowcount == 1:

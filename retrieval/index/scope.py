@@ -68,14 +68,16 @@ class ScopeFilter:
     def empty(self) -> bool:
         return self.since is None and self.until is None and not self.outlets
 
-    def admits(self, day: int | None, outlet: str | None, host: str | None) -> bool:
+    def admits(self, day: int | None, outlet: str | None, host: str | None, *, seen: bool = False) -> bool:
         """Whether an article with this day number and outlet keys passes (what ``chroma_where`` and
-        ``sql`` ask the stores, for records read otherwise, e.g. the manifest)."""
+        ``sql`` ask the stores, for records read otherwise, e.g. the manifest). A ``seen`` day (an
+        undated article: the day newsbot first saw it) only bounds its publication from above: it
+        may be before ``until`` whatever that day is, so only ``since`` can exclude it."""
         if (self.since is not None or self.until is not None) and day is None:
             return False
         if self.since is not None and day is not None and day < self.since:
             return False
-        if self.until is not None and day is not None and day > self.until:
+        if self.until is not None and day is not None and day > self.until and not seen:
             return False
         return not self.outlets or outlet in self.outlets or host in self.outlets
 
@@ -85,7 +87,8 @@ class ScopeFilter:
         if self.since is not None:
             clauses.append({"day": {"$gte": self.since}})
         if self.until is not None:
-            clauses.append({"day": {"$lte": self.until}})
+            # an undated article's day is when newsbot saw it: published then or before
+            clauses.append({"$or": [{"day": {"$lte": self.until}}, {"date_kind": "seen"}]})
         if self.outlets:
             keys = list(self.outlets)
             clauses.append({"$or": [{"outlet": {"$in": keys}}, {"host": {"$in": keys}}]})
@@ -101,7 +104,7 @@ class ScopeFilter:
             parts.append("c.day >= ?")
             params.append(self.since)
         if self.until is not None:
-            parts.append("c.day <= ?")
+            parts.append("(c.day <= ? OR c.seen = 1)")
             params.append(self.until)
         if self.outlets:
             marks = ",".join("?" * len(self.outlets))

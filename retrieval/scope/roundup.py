@@ -26,7 +26,7 @@ def newest_passages(store: IndexStore, scope: QueryScope, k: int) -> list[Passag
     limits = ScopeFilter.of(scope)
     entries = [
         e for e in store.manifest().values()
-        if limits.admits(day_number(e.date or e.seen), outlet_key(e.source), url_host(e.url))
+        if limits.admits(day_number(e.date or e.seen), outlet_key(e.source), url_host(e.url), seen=not e.date)
     ]
     entries.sort(key=lambda e: (0 if e.date else 1, -(day_number(e.date) or 0), e.article_id))
     newest = entries[:k]

@@ -14,9 +14,10 @@ def passage(article: str, score: float, date: str | None = None, source: str | N
                    date=date, source=source, url=url)
 
 
-def admits(scope: QueryScope, date: str | None, source: str | None = None, url: str | None = None) -> bool:
+def admits(scope: QueryScope, date: str | None, source: str | None = None, url: str | None = None,
+           *, seen: bool = False) -> bool:
     """What the index's filter (one implementation, on chunk metadata) keeps of an article."""
-    return ScopeFilter.of(scope).admits(day_number(date), outlet_key(source), url_host(url))
+    return ScopeFilter.of(scope).admits(day_number(date), outlet_key(source), url_host(url), seen=seen)
 
 
 def test_dates_in_range() -> None:
@@ -29,10 +30,14 @@ def test_dates_in_range() -> None:
 
 
 def test_an_undated_article_is_filtered_on_the_day_it_was_first_seen() -> None:
-    # the index gives an undated article the day newsbot first saw it as its day
+    # the index gives an undated article the day newsbot first saw it: it was published then or
+    # before, so only a range starting after that day excludes it
+    assert admits(QueryScope(since="2025-08-15", until="2025-08-20"), "2026-01-10", seen=True)
+    assert admits(QueryScope(until="2025-08-20"), "2026-01-10", seen=True)
+    assert admits(QueryScope(since="2026-01-01"), "2026-01-10", seen=True)
+    assert not admits(QueryScope(since="2026-02-01"), "2026-01-10", seen=True)
+    # a published date is the article's own: the range applies to it exactly
     assert not admits(QueryScope(since="2025-08-15", until="2025-08-20"), "2026-01-10")
-    assert admits(QueryScope(since="2026-01-01"), "2026-01-10")
-    assert not admits(QueryScope(since="2026-02-01"), "2026-01-10")
 
 
 def test_outlets_matched_on_source_and_host() -> None:

@@ -58,7 +58,10 @@ def test_scope_filters_candidates(settings_factory, small_embeddings, hybrid: bo
     assert article_ids(svc, query, QueryScope()) >= {"2025/08/sanctions", "2025/08/petrole"}
     assert article_ids(svc, query, QueryScope(since="2025-08-01", until="2025-08-31")) <= {
         "2025/08/petrole", "alaska-summit"}  # alaska-summit: undated, seen today
-    assert article_ids(svc, query, QueryScope(until="2025-07-31")) == {"2025/08/sanctions"}
+    # alaska-summit is undated (seen today: published today or before), so no `until` excludes it
+    assert article_ids(svc, query, QueryScope(until="2025-07-31")) - {"alaska-summit"} == {"2025/08/sanctions"}
+    assert article_ids(svc, query, QueryScope(since="2025-08-01", until="2025-08-10")) - {"alaska-summit"} == {
+        "2025/08/petrole"}
     assert article_ids(svc, query, QueryScope(sources=("exemple info",))) == {"2025/08/sanctions"}
     assert article_ids(svc, query, QueryScope(sources=("https://www.Example.org",))) == {"2025/08/sanctions"}
     assert article_ids(svc, query, QueryScope(sources=("Le Monde",))) == set()
