@@ -152,9 +152,11 @@ class Lexicon:
             with self._write(db):
                 if row is not None:
                     log.info("the lexical analysis changed: the lexicon %s is rebuilt", self.path)
-                db.execute("INSERT INTO fts(fts) VALUES('delete-all')")
-                db.execute("DELETE FROM chunks")
-                db.execute("DELETE FROM meta")
+                # the tables are made anew: the analysis or the table layout (FORMAT) changed
+                for table in ("vocab", "fts", "chunks", "meta"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
                 db.execute("INSERT INTO meta VALUES('analyzer', ?), ('docs', 0), ('length', 0)", (fingerprint,))
         self._local.db = db
         self._local.generation = self._generation

@@ -142,3 +142,23 @@ def test_unchanged_reindex_reads_no_file(service, corpus: Path, monkeypatch) -> 
     read.clear()
     service.reindex(full_check=True)
     assert len(read) == 3  # forced: every file hashed again
+
+
+def test_a_lexicon_of_an_older_layout_is_made_anew(tmp_path) -> None:
+    import sqlite3
+
+    from retrieval.index.lexicon import _SCHEMA, Lexicon, lexicon_path
+    from retrieval.settings import load_settings
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    path = lexicon_path(settings)
+    path.parent.mkdir(parents=True)
+    old = sqlite3.connect(path)  # the layout before the `seen` column, written by an older analyzer
+    old.executescript(_SCHEMA.replace("    seen INTEGER NOT NULL DEFAULT 0,\n", ""))
+    old.execute("INSERT INTO meta VALUES('analyzer', 'older'), ('docs', 0), ('length', 0)")
+    old.commit()
+    old.close()
+    db = Lexicon(settings)._db()
+    columns = [row[1] for row in db.execute("PRAGMA table_info(chunks)")]
+    assert "seen" in columns
+    assert db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] == 0
