@@ -309,19 +309,7 @@ def test_small_piaf_eval_with_the_default_model(tmp_path: Path, models_dir: Path
 
 
 
-# -- the tuned parts: fusion and the refusal rule ---------------------------------------------
-def test_score_fusion_prefers_strong_agreement() -> None:
-    from retrieval.search.hybrid import score_fusion
-
-    fused = score_fusion({"a": 0.90, "b": 0.85, "c": 0.80}, {"b": 12.0, "d": 6.0}, dense_weight=0.4)
-    assert max(fused, key=fused.__getitem__) == "b"  # second densely, first lexically
-    assert fused["a"] == pytest.approx(0.4)  # best cosine, no BM25
-    assert fused["d"] == pytest.approx(0.6 * 0.5)  # lexical only: the lowest cosine of the dense list
-    assert score_fusion({}, {}, 0.4) == {}
-    only_dense = score_fusion({"a": 0.9}, {}, 0.4)
-    assert only_dense == {"a": pytest.approx(0.4)}
-
-
+# -- the tuned parts: the refusal rule (fusion: tests/retrieval/search/test_fusion.py) -------------
 def test_refusal_rule_uses_the_english_threshold_for_english_questions() -> None:
     from retrieval.answer.extractive import ExtractiveAnswerer
     from retrieval.search.lexical import LexicalIndex
