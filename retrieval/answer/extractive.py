@@ -20,6 +20,7 @@ index time, so a question costs one query embedding and a few dot products.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,11 @@ class ExtractiveAnswerer:
             self.model = shipped_model()
         return self.model
 
+    def calibrated(self) -> bool:
+        """Whether the sentence vectors come from the embedding model the sentence model was fitted with."""
+        trained_with = self.sentence_model().info.get("embedding_model")
+        return not self.embedding_model or trained_with in (None, self.embedding_model)
+
     def relevant(self, query: str, passages: list[Passage], lexical: LexicalIndex, language: str = "fr") -> bool:
         """The earlier rule: the best passage close enough to the question (cosine or term coverage)."""
         if not passages:
@@ -88,7 +94,7 @@ class ExtractiveAnswerer:
             cosines = np.zeros(len(cands), dtype=np.float32)
         matrix = featurize(question, query, passages, cands, lexical, cosines, language)
         model = self.sentence_model()
-        if self.embedding_model and model.info.get("embedding_model") not in (None, self.embedding_model):
+        if not self.calibrated():
             matrix = relative_cosines(matrix, model)
         probabilities = model.probabilities(matrix)
         return [compose.Scored(c, float(p)) for c, p in zip(cands, probabilities, strict=True)]
@@ -100,13 +106,19 @@ class ExtractiveAnswerer:
             return Composed(message("chit_chat", small_talk), set(), False, language=small_talk)
         scored = self.score(question, query, passages, lexical, language)
         thresholds = self.sentence_model().thresholds_for(language)
+        calibrated = self.calibrated()
+        if not calibrated:
+            # another embedding model: the probabilities still rank the sentences, but their
+            # thresholds were fitted on the model's own cosines; the best sentence is kept and
+            # the earlier rule alone decides whether to refuse
+            thresholds = dataclasses.replace(thresholds, answer=0.0)
         chosen = compose.choose(scored, passages, thresholds, self.max_sentences)
         # the earlier rule vetoes an answer the model is not confident of (the rule holds off
         # questions about absent subjects; a confident sentence overrides it, e.g. for English)
         vetoed = (
             bool(chosen)
-            and self.use_rule
-            and (language == "fr" or chosen[0].probability < thresholds.more)
+            and (self.use_rule or not calibrated)
+            and (language == "fr" or not calibrated or chosen[0].probability < thresholds.more)
             and not self.relevant(query, passages, lexical, language)
         )
         if not chosen or vetoed:
