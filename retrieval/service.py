@@ -31,7 +31,7 @@ from retrieval.scope.coverage import Coverage
 from retrieval.scope.dating import date_answer, event_note
 from retrieval.scope.outlets import index_scope
 from retrieval.scope.parse import Understood, merge, understand
-from retrieval.scope.recency import apply_scope
+from retrieval.scope.recency import apply_scope, recency_factors
 from retrieval.scope.roundup import newest_passages, roundup
 from retrieval.search.hybrid import HybridRetriever
 from retrieval.settings import Settings
@@ -195,7 +195,9 @@ class AnsweringService:
             text, cited = roundup(passages, language)
             composed = Composed(text, cited, False, language=language)
         else:
-            composed = self.answerer.answer(question, understood.query or query, passages, inputs["view"])
+            # a question about the present: the newest article's sentences win when they answer too
+            weights = recency_factors(passages, self.settings.recency_half_life_days) if scope.prefer_recent else None
+            composed = self.answerer.answer(question, understood.query or query, passages, inputs["view"], weights=weights)
             if not composed.refused:
                 composed.text = date_answer(composed.text, passages, language=language,
                                             newest_first=scope.prefer_recent)

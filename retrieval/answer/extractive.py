@@ -99,12 +99,24 @@ class ExtractiveAnswerer:
         probabilities = model.probabilities(matrix)
         return [compose.Scored(c, float(p)) for c, p in zip(cands, probabilities, strict=True)]
 
-    def answer(self, question: str, query: str, passages: list[Passage], lexical: LexicalIndex) -> Composed:
+    def answer(
+        self,
+        question: str,
+        query: str,
+        passages: list[Passage],
+        lexical: LexicalIndex,
+        *,
+        weights: Sequence[float] | None = None,
+    ) -> Composed:
+        """The answer to ``question`` from ``passages``. ``weights`` (one per passage, at most 1)
+        discount the sentences of some passages, e.g. older articles for a question about the present."""
         language = language_of(question)
         small_talk = chit_chat(question)
         if small_talk:
             return Composed(message("chit_chat", small_talk), set(), False, language=small_talk)
         scored = self.score(question, query, passages, lexical, language)
+        if weights is not None:
+            scored = [compose.Scored(s.candidate, s.probability * weights[s.candidate.passage]) for s in scored]
         thresholds = self.sentence_model().thresholds_for(language)
         calibrated = self.calibrated()
         if not calibrated:
