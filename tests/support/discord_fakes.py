@@ -163,6 +163,9 @@ class FakeDiscord:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            refresher = getattr(self.bot, "refresher", None)
+            if refresher is not None:  # the background refresh loop never ends by itself
+                refresher.cancel()
             await asyncio.sleep(0)
             pending = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
             if not pending:
