@@ -69,7 +69,8 @@ def test_digest_groups_each_event_and_cites_its_leads(digest_service) -> None:
         assert 1 <= len(story.lead) <= 2
         for sentence in story.lead:
             source = story.sources[sentence.n - 1]
-            body = service.store.chunks_of(service.store.manifest(), [source.article_id])[1]
+            entry = service.store.manifest()[source.article_id]
+            body = service.store.chunks_of_article(source.article_id, entry.article_hash)[1]
             assert any(sentence.text in " ".join(doc.split()) for doc in body)
             assert f"[{sentence.n}]" in story.lead_text()
     if len(flood.lead) == 2:  # the second sentence comes from another outlet
