@@ -239,11 +239,6 @@ questions_bytes = st.lists(st.binary(min_size=1, max_size=200).filter(lambda b: 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="issue 16 defect 2 (a question with an invalid byte crashes `ask --jsonl`) is fixed by the CLI "
-    "helper's branch, not on this one; passes once it is merged",
-    strict=False,
-)
 @settings(
     max_examples=3, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture],
