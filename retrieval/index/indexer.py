@@ -151,6 +151,8 @@ class Indexer:
         done = 0
         if total and isinstance(self.store.embeddings, BaseEmbeddings):
             self.store.embeddings.load()  # a model built on first use says so before the bar starts
+        if total:
+            log.info("indexing %d chunks of %d articles", total, len(chunked))
         if progress:
             progress(0, total)
         batch: list[tuple[Article, list[Chunk]]] = []

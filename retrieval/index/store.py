@@ -273,7 +273,7 @@ class IndexStore:
             generation = self.switch(items)
             self.lexicon.advance(generation)
             self.clean_up(items, replaced)
-        log.debug("committed %d articles (%d chunks), generation %d",
+        log.info("committed %d articles (%d chunks), generation %d",
                   len(items), sum(len(c) for c, _, _ in items), generation)
 
     def stage_vectors(self, items: Batch) -> None:
