@@ -28,13 +28,13 @@ ID_LIMIT = 120
 DATE_LIMIT = 40
 MAX_ARTICLES = 10  # articles listed under an answer
 
-_CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
+_CITATION = re.compile(r"\[\d+(?:[ \t]*[,;–-][ \t]*\d+)*\]")
 # Spans a split must never cut: <links>, bare links, [n] / [1, 2] markers,
 # user/role/channel mentions, custom emojis and escapes (\[ cut in two would be a bare [).
 _PROTECTED = re.compile(
     r"<https?://[^>\s]*>"
     r"|https?://\S+"
-    r"|\[\d+(?:\s*[,;–-]\s*\d+)*\]"
+    r"|\[\d+(?:[ \t]*[,;–-][ \t]*\d+)*\]"
     r"|<(?:@[!&]?|#)\d+>"
     r"|<a?:\w+:\d+>"
     r"|\\."  # an escape and the character it escapes
@@ -42,7 +42,7 @@ _PROTECTED = re.compile(
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _LINE = re.compile(r"\n")
 # a sentence end, with closing quotes/brackets and the citation markers that follow it
-_SENTENCE = re.compile(r"[.!?…][)\]»\"'”’]*(?:[ \t]*\[\d+(?:\s*[,;–-]\s*\d+)*\])*(?=\s)")
+_SENTENCE = re.compile(r"[.!?…][)\]»\"'”’]*(?:[ \t]*\[\d+(?:[ \t]*[,;–-][ \t]*\d+)*\])*(?=\s)")
 _SPACE = re.compile(r"\s+")
 # Discord markdown, brackets and parentheses included: "[text](url)" is a masked link whose
 # text can say anything; escaped, every one of these shows as itself

@@ -68,7 +68,7 @@ def test_bad_articles_are_skipped_one_line_each(corpus: Path, tmp_path: Path, mo
     assert len(warnings) == len(BAD_FILES), done.stderr
     for name in BAD_FILES:
         [line] = [w for w in warnings if f"bad/{name}:" in w]
-        assert line.startswith("newsbot: WARNING: skipped")
+        assert line.startswith("newsbot: skipped bad/")  # one line per file, its path relative to the corpus
     reason = {name: next(w for w in warnings if f"bad/{name}:" in w) for name in BAD_FILES}
     assert "too large" in reason["huge.md"]
     assert "binary" in reason["binary.md"]
