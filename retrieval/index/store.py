@@ -296,7 +296,7 @@ class IndexStore:
         """The commit: one upsert of the articles' records, then the generation bump."""
         meta = self._meta()
         generation = int(meta.get("generation", 0)) + 1
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")  # digests compare arrivals to the instant
         records: list[dict[str, Any]] = []
         for chunks, _, _ in items:
             first = chunks[0]

@@ -114,11 +114,6 @@ async def test_digest_now_is_posted_in_a_thread(settings: Any, service: Any, mon
         await bot.close()
 
 
-@pytest.mark.xfail(
-    reason="after the merge with the new index layer, the digests due after the restart are not posted "
-    "(found at integration, not yet diagnosed; issue 15 stays open on it)",
-    strict=False,
-)
 async def test_subscriptions_need_manage_server_and_survive_a_restart(
     settings: Any, service: Any, monkeypatch: Any
 ) -> None:
