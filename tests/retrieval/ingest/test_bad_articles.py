@@ -79,13 +79,14 @@ def test_bad_articles_are_skipped_one_line_each(corpus: Path, tmp_path: Path, mo
     assert "empty" in reason["empty.txt"]
     assert "UTF-8" in reason["latin1.txt"]
 
-    # the rest is answered as usual, the twins both indexed
+    # the rest is answered as usual; the twins are both indexed (the counts above and below) and,
+    # being the same text, shown once among the sources (near-duplicates are folded)
     asked = newsbot(env, "ask", "--json", "De combien de mètres le barrage de Grand-Ouistreham sera-t-il rehaussé ?")
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert not answer["refused"] and "quatre mètres" in answer["answer"]
     twins = {s["article_id"] for s in answer["sources"]} & {"twins/original", "twins/copie"}
-    assert twins == {"twins/original", "twins/copie"}
+    assert len(twins) == 1
     asked = newsbot(env, "ask", "--json", "Quel est le nouveau plafond du prix du pétrole russe ?")
     assert "47,6 dollars" in json.loads(asked.stdout)["answer"]
 
