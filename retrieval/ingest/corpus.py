@@ -223,7 +223,7 @@ def parse_article(
     digest = hashlib.sha256(raw + salt.encode()).hexdigest()[:16]
     fields = parse_html(raw) if kind == "html" else parse_text(decode(raw), markdown=kind == "markdown")
     text = fields.pop("text")
-    if not text.strip():
+    if not any(ch.isalnum() for ch in text):  # marks or punctuation alone are no article
         raise ArticleError("has no text")
     fields["title"] = cap_title(fields["title"])
     if not fields["title"]:
