@@ -296,7 +296,9 @@ def parse_html(raw: bytes) -> dict[str, Any]:
         "language": data.get("language"),
         "author": data.get("author"),
     }
-    return {**{k: str(v) for k, v in meta.items() if v}, "text": text}
+    # NFC as for text files: a page and the Markdown newsbot saves of it read as the same article
+    fields = {k: unicodedata.normalize("NFC", str(v)) for k, v in meta.items() if v}
+    return {**fields, "text": unicodedata.normalize("NFC", text)}
 
 
 __all__ = [
