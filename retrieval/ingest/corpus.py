@@ -232,6 +232,8 @@ def parse_article(
         if key in fields and not isinstance(fields[key], str):
             log.warning("%s: front matter field '%s' ignored: not text", where, key)
             del fields[key]
+    if "date" in fields and not fields["date"]:  # `date:` left empty, or `date: []`
+        del fields["date"]
     if fields.get("date"):
         try:
             fields["date"] = iso_date(fields["date"])
