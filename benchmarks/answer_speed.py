@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     service.warm_up()
     questions = [q.question for q in random.Random(1).sample(dataset.questions, args.limit)]
     english = [item["question"] for item in json.loads(args.english.read_text("utf-8"))]
-    lexical = service.retriever.snapshot().lexical
+    lexical = service.retriever.view()
     print(f"index: {service.store.count():,} chunks")
     for name, items in (("French", questions), ("English", english)):
         ask, stage = [], []

@@ -24,19 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def direct(service: Any, question: str) -> Any:
     """The chain's steps without LangChain (the service's own helpers, called in order)."""
-    if hasattr(service, "answer_directly"):
-        return service.answer_directly(question)
-    # the code before the thin path (kept to measure the "before" figures)
-    from retrieval.answer.extractive import condense
-    from retrieval.service import clean_question, make_sources
-    from retrieval.types import Answer
-
-    text = clean_question(question, service.settings.max_question_chars)
-    snap = service.retriever.snapshot()
-    query = condense(text, [], snap.lexical, service.settings.history_turns)
-    passages, snap = service.retriever.passages(query)
-    composed = service.answerer.answer(text, query, passages, snap.lexical)
-    return Answer(text, composed.text, composed.refused, make_sources(passages, composed.cited))
+    return service.answer_directly(question)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -13,6 +13,9 @@ reaches its language's ``answer`` threshold; the rule refuses too (for an Englis
 only unless the best sentence reaches the higher ``more`` threshold: cross-language cosines
 run low, and the rule alone refused a third of answerable English questions). The rule holds off questions about subjects absent
 from the coverage; the model, questions whose subject is covered but whose asked fact is absent.
+A question naming someone or something the retrieved passages never mention (the Pope, « le
+20e paquet ») is refused too unless the best sentence is more likely right than not
+(:mod:`retrieval.answer.names`); the refusal says which names are missing.
 
 Sentence vectors come from a cache on disk (:mod:`retrieval.answer.vectors`), filled at
 index time, so a question costs one query embedding and a few dot products.
@@ -31,6 +34,7 @@ from retrieval.answer.features import candidates, featurize
 from retrieval.answer.followups import condense
 from retrieval.answer.language import chit_chat, language_of, message, messages
 from retrieval.answer.model import SentenceModel, shipped_model
+from retrieval.answer.names import absent_names, is_ordinal
 from retrieval.search.lexical import LexicalIndex
 from retrieval.types import Passage
 
@@ -46,6 +50,11 @@ class Composed:
     refused: bool
     probabilities: dict[int, float] = field(default_factory=dict)  # cited passage → its best sentence's
     language: str = "fr"
+
+
+# a sentence at least this likely to answer is kept even when the question names something the
+# passages never mention (more likely right than not: the name may be spelt another way)
+CONFIDENT = 0.5
 
 
 @dataclass
@@ -87,13 +96,20 @@ class ExtractiveAnswerer:
         cands = candidates(passages)
         if not cands:
             return []
+        model = self.sentence_model()
+        products = None
         if self.vectors is not None:
             question_vector = self.vectors.query(query)
-            cosines = self.vectors.get([c.text for c in cands]) @ question_vector
+            sentence_vectors = self.vectors.get([c.text for c in cands])
+            cosines = sentence_vectors @ question_vector
+            if model.interactions and sentence_vectors.shape[1] == model.interactions and self.calibrated():
+                products = sentence_vectors * question_vector
         else:
             cosines = np.zeros(len(cands), dtype=np.float32)
         matrix = featurize(question, query, passages, cands, lexical, cosines, language)
-        model = self.sentence_model()
+        if model.interactions:
+            block = products if products is not None else model.neutral_interactions(len(cands))
+            matrix = np.hstack([matrix, block])
         if not self.calibrated():
             matrix = relative_cosines(matrix, model)
         probabilities = model.probabilities(matrix)
@@ -133,8 +149,13 @@ class ExtractiveAnswerer:
             and (language == "fr" or not calibrated or chosen[0].probability < thresholds.more)
             and not self.relevant(query, passages, lexical, language)
         )
-        if not chosen or vetoed:
-            return Composed(self.refusal(query, passages, lexical, language, scored), set(), True, language=language)
+        # the question names someone or something the passages never mention: they do not answer it
+        absent = absent_names(query, [f"{p.title}\n{p.text}" for p in passages]) if chosen else []
+        if absent and chosen[0].probability >= CONFIDENT:
+            absent = [name for name in absent if is_ordinal(name)]
+        if not chosen or vetoed or absent:
+            text = self.refusal(query, passages, lexical, language, scored, absent=absent)
+            return Composed(text, set(), True, language=language)
         text, cited = compose.render(chosen, language)
         probabilities: dict[int, float] = {}
         for s in chosen:
@@ -144,7 +165,7 @@ class ExtractiveAnswerer:
 
     def refusal(
         self, query: str, passages: Sequence[Passage], lexical: LexicalIndex, language: str,
-        scored: Sequence[compose.Scored],
+        scored: Sequence[compose.Scored], *, absent: Sequence[str] = (),
     ) -> str:
         nearest = list(passages[:3])
         present: set[str] = set()
@@ -162,6 +183,11 @@ class ExtractiveAnswerer:
             best_probability >= 0.5 * self.sentence_model().thresholds_for(language).answer
             or max((p.dense_score or 0.0) for p in nearest) >= (self.min_dense_score_en if language == "en" else self.min_dense_score)
         )
+        if absent:  # the names the passages lack are what is missing, whatever else they share
+            related = True
+            present.difference_update(t for name in absent for t in lexical.analyzer.tokens(name))
+            named = {t for name in absent for t in lexical.analyzer.tokens(name)}
+            words = [(name, f"\0{name}") for name in absent] + [w for w in words if w[1] not in named]
         return compose.refusal(language, words, nearest, present, related)
 
 

@@ -127,15 +127,21 @@ class Candidate:
     language: str
 
 
+# a question, or a sentence opening with a quoted question (its opening quote may be in the sentence before)
+_ASKING = re.compile(r"\?[\s»\"”'’)]*$|^[«\"“]?[^«»\"“”]*\?\s*[»\"”]")
+
+
 def candidates(passages: Sequence[Passage], min_chars: int = 12) -> list[Candidate]:
-    """The sentences of the passages, each once (at its best-ranked passage)."""
+    """The sentences of the passages, each once (at its best-ranked passage). A sentence that asks
+    a question (« Pourquoi Trump le reçoit-il ? », or a sentence opening with a quoted question)
+    answers none: it is not a candidate."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for p_index, passage in enumerate(passages):
         language = language_of(passage.text[:600])
         for s_index, sentence in enumerate(split_sentences(passage.text)):
             key = " ".join(sentence.split())
-            if len(key) < min_chars or key in seen:
+            if len(key) < min_chars or key in seen or _ASKING.search(key):
                 continue
             seen.add(key)
             out.append(Candidate(p_index, s_index, sentence, language))

@@ -1,6 +1,9 @@
 """The answer-sentence model: the probability that a candidate sentence answers the question.
 
-A logistic regression over :data:`retrieval.answer.features.FEATURES`, fitted with
+A logistic regression over :data:`retrieval.answer.features.FEATURES` and, when ``interactions``
+is set, the element-wise product of the question's and the sentence's embeddings (a learned
+weighting of the cosine's terms: which directions of the embedding space tell an answer from
+a sentence that merely shares the question's subject), fitted with
 scikit-learn by ``python -m retrieval.answer.train`` and shipped as a small JSON file
 (``retrieval/answer/sentence_model.json``: feature names, standardisation, coefficients,
 and the thresholds chosen on held-back training questions). Applying it is a dot product,
@@ -36,6 +39,13 @@ class SentenceModel:
     intercept: float
     thresholds: dict[str, Thresholds] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    interactions: int = 0  # the embedding dimension of the question ⊙ sentence block, 0 without it
+
+    def neutral_interactions(self, n: int) -> Any:
+        """The product block at its training mean (no evidence either way): for vectors of another model."""
+        import numpy as np
+
+        return np.tile(self.mean[len(self.features):], (n, 1))
 
     def probabilities(self, matrix: Any) -> Any:
         import numpy as np
@@ -57,6 +67,7 @@ class SentenceModel:
             "coef": [round(float(x), 7) for x in self.coef],
             "intercept": round(float(self.intercept), 7),
             "thresholds": {k: {"answer": v.answer, "more": v.more} for k, v in self.thresholds.items()},
+            "interactions": self.interactions,
             "info": self.info,
         }
 
@@ -72,6 +83,7 @@ class SentenceModel:
             intercept=float(data["intercept"]),
             thresholds={k: Thresholds(**v) for k, v in data.get("thresholds", {}).items()},
             info=dict(data.get("info", {})),
+            interactions=int(data.get("interactions", 0)),
         )
 
 

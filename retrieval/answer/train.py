@@ -8,7 +8,8 @@
    it is a sentence of the gold paragraph holding a gold span, negative otherwise. English
    versions of some training questions (``tests/data/train-english.json``) are added, so the
    model sees questions whose terms do not match the passages' language.
-3. A logistic regression is fitted; its regularisation and thresholds are chosen on
+3. A logistic regression is fitted over the named features and the question ⊙ sentence
+   embedding products (``--no-interactions`` to leave those out); its regularisation and thresholds are chosen on
    out-of-fold probabilities (5 folds grouped by article), per language of the question:
    ``answer`` keeps the refusal rate of answerable questions at 4%, ``more`` is the lowest
    probability at which further sentences still hold a gold span 15% of the time.
@@ -47,14 +48,16 @@ def collect(service: Any, vectors: Any, questions: list[Any], language_of_q: dic
     from retrieval.evaluation.squad import fold
 
     lexical = service.retriever.view()
-    rows, labels, groups, langs, holds = [], [], [], [], []
+    rows, labels, groups, langs, holds, products = [], [], [], [], [], []
     for n, q in enumerate(questions):
         passages, _ = service.retriever.passages(q.question, view=lexical)
         cands = candidates(passages)
         if not cands:
             continue
         qv = vectors.query(q.question)
-        cos = vectors.get([c.text for c in cands]) @ qv
+        sv = vectors.get([c.text for c in cands])
+        cos = sv @ qv
+        products.append((sv * qv).astype(np.float32))
         language = language_of_q.get(q.qid, "fr")
         matrix = featurize(q.question, q.question, passages, cands, lexical, cos, language)
         golds = [fold(a) for a in q.answers if fold(a)]
@@ -69,7 +72,7 @@ def collect(service: Any, vectors: Any, questions: list[Any], language_of_q: dic
         if (n + 1) % 200 == 0:
             log.info("%d/%d questions", n + 1, len(questions))
     return {
-        "X": np.vstack(rows), "y": np.asarray(labels), "holds": np.asarray(holds),
+        "X": np.vstack(rows), "QS": np.vstack(products), "y": np.asarray(labels), "holds": np.asarray(holds),
         "group": np.asarray(groups), "lang": np.asarray(langs),
     }
 
@@ -139,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=2000, help="French training questions drawn (default 2000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--features-cache", type=Path, default=None, help="keep the collected features here")
+    parser.add_argument(
+        "--no-interactions", action="store_true",
+        help="leave out the question ⊙ sentence embedding products (the named features only)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if not args.dataset.exists():
@@ -207,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         part["group"] = part["group"] + offset
         offset = int(part["group"].max()) + 1
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    interactions = 0 if args.no_interactions else int(data["QS"].shape[1])
+    if interactions:
+        data["X"] = np.hstack([data["X"], data["QS"]])
+    del data["QS"]
     from sklearn.model_selection import GroupKFold
 
     folds = list(GroupKFold(n_splits=5).split(data["X"], data["y"], groups=data["article"]))
@@ -240,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         features=FEATURES,
         mean=scaler.mean_, scale=scaler.scale_, coef=logistic.coef_[0], intercept=float(logistic.intercept_[0]),
         thresholds=thresholds,
+        interactions=interactions,
         info={
             "embedding_model": settings.embedding.model,
             "trained_on": f"{args.dataset.name}: questions of the training articles (SQuAD article index % 4 != 0)",

@@ -90,3 +90,29 @@ def test_a_question_the_passages_do_not_answer_is_refused_with_what_is_closest(
     composed = answerer.answer(question, question, passages(dense=0.80), lexical)
     assert composed.refused and not composed.cited
     assert composed.text.startswith("La couverture indexée ne répond pas")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("Qu'a dit le pape Léon XIV du sommet d'Alaska ?", "Léon"),  # the subject is covered, the person is not
+        ("Combien de temps a duré le 3e sommet d'Alaska ?", "3e"),  # an ordinal the coverage never has
+    ],
+)
+def test_a_question_naming_what_the_passages_never_mention_is_refused_and_says_so(
+    answerer: ExtractiveAnswerer, lexical: LexicalIndex, question: str, missing: str
+) -> None:
+    composed = answerer.answer(question, question, passages(), lexical)
+    assert composed.refused and not composed.cited
+    assert f"« {missing} »" in composed.text.split("mais pas de")[1]
+
+
+@pytest.mark.slow
+def test_a_sentence_asking_a_question_is_never_the_answer(
+    answerer: ExtractiveAnswerer, lexical: LexicalIndex
+) -> None:
+    text = "« Pourquoi le sommet a-t-il lieu à Anchorage ? », se demande une habitante. " + SUMMIT
+    asked = [Passage("q#0", "quote", "Sommet en Alaska", text, 1.0, dense_score=0.86, position=0)]
+    composed = answerer.answer("Où s'est tenu le sommet ?", "Où s'est tenu le sommet ?", asked, lexical)
+    assert "se demande" not in composed.text

@@ -1,0 +1,112 @@
+"""The names a question is about, and those the retrieved passages never mention.
+
+"What did Pope Leo XIV say about the Alaska summit?" over coverage that never names the Pope
+retrieves passages about the summit, and their best sentence can look like an answer. A
+question that names someone or something (a capitalised word past its first, an ordinal
+such as « 20e ») the retrieved passages do not mention at all is not answered by them,
+whatever its other words share with them: the answerer refuses unless its best sentence is
+more likely right than not (see :mod:`retrieval.answer.extractive`); an ordinal is spelt the
+same in both languages, so a missing one (« le 20e paquet » over coverage of the 19th) is
+refused whatever the sentence's probability.
+
+Names are matched leniently, so that the same name across French and English or two
+transliterations still counts as present (Kyiv/Kiev, Zaporizhzhia/Zaporijjia, Japan/Japon):
+case and accents folded, then an exact word, or a word of the same initial whose similarity
+ratio (:class:`difflib.SequenceMatcher`) reaches :data:`SIMILAR`. Demonyms ("Russian",
+"Ukrainian") and all-capital abbreviations (EU/UE, NATO/OTAN) are left out: they are
+written differently across the two languages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from difflib import SequenceMatcher
+
+from retrieval.text import fold_accents
+
+SIMILAR = 0.72  # Kyiv/Kiev 0.75, Japan/Japon 0.8; Haaland/Holland 0.71 and Eurovision/Europe 0.5 stay apart
+
+_TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_ORDINAL = re.compile(r"^\d+(?:e|er|ère|ème|eme|th|st|nd|rd)$", re.I)
+_DEMONYM = re.compile(r"(?:ian|ean|ese|ish)$")
+# capitalised words that are not names: question words, titles, months and days, in both languages
+_NOT_NAMES = frozenset(
+    fold_accents(w).lower()
+    for w in (  # noqa: SIM905 (a word list reads better as text)
+        "what who whom whose when where why how which is are was were did does do and or the a an in on of "
+        "according as at by for from to with has have had can could will would should may might i "
+        "que qui quoi quel quelle quels quelles quand où comment pourquoi combien est sont a ont le la les "
+        "un une des du de selon et ou en au aux dans sur par pour avec il elle ils elles "
+        "president président prime minister ministre premier chancellor chancelier king queen roi reine "
+        "mr mrs ms m mme dr general général secretary secrétaire chief chef state états etat état "
+        "january february march april may june july august september october november december "
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
+        "monday tuesday wednesday thursday friday saturday sunday "
+        "lundi mardi mercredi jeudi vendredi samedi dimanche"
+    ).split()
+)
+
+
+def is_ordinal(word: str) -> bool:
+    """« 20e », "19th": spelt the same in both languages, so its absence is decisive."""
+    return bool(_ORDINAL.match(word))
+
+
+def fold(word: str) -> str:
+    return fold_accents(word).lower().replace("’", "'")
+
+
+def names(question: str) -> list[str]:
+    """The names the question is about: capitalised words past the first (not titles, months,
+    demonyms or abbreviations) and ordinals (« 20e », "19th"), in question order, once each."""
+    out: list[str] = []
+    for i, match in enumerate(_TOKEN.finditer(question)):
+        for part in re.split(r"['’]", match.group()):
+            word = part.removesuffix("s") if part.endswith(("'s", "’s")) else part
+            if not word:
+                continue
+            if _ORDINAL.match(word) or is_name(word, first=i == 0):
+                out.append(word)
+    return list(dict.fromkeys(out))
+
+
+def is_name(word: str, *, first: bool = False) -> bool:
+    """A capitalised word that is not the question's first, a title, a month, a demonym or an abbreviation."""
+    folded = fold(word)
+    return not (
+        first or len(word) < 3 or not word[0].isupper() or folded in _NOT_NAMES
+        or word.isupper() or bool(_DEMONYM.search(folded)) or any(ch.isdigit() for ch in word)
+    )
+
+
+def words_of(texts: Iterable[str]) -> set[str]:
+    return {fold(w) for text in texts for token in _TOKEN.findall(text) for w in re.split(r"['’-]", token) + [token]}
+
+
+def mentioned(name: str, words: set[str]) -> bool:
+    """Whether ``name`` is among ``words`` (folded), exactly or as a close spelling."""
+    target = fold(name)
+    if target in words or target.rstrip("s") in words:
+        return True
+    if _ORDINAL.match(name):  # « 20e » and "20th" are the same ordinal
+        number = name.rstrip("erèmthsnd")
+        return any(re.fullmatch(rf"{number}(?:e|er|ère|ème|eme|th|st|nd|rd)", w) for w in words)
+    if len(target) < 4:  # "Leo" is not "le": short names match exactly
+        return False
+    return any(
+        w[:1] == target[:1] and len(w) >= 4 and abs(len(w) - len(target)) <= 3 and SequenceMatcher(None, target, w).ratio() >= SIMILAR
+        for w in words
+    )
+
+
+def absent_names(question: str, texts: Sequence[str]) -> list[str]:
+    """The question's names that none of ``texts`` mentions."""
+    wanted = names(question)
+    if not wanted:
+        return []
+    words = words_of(texts)
+    return [n for n in wanted if not mentioned(n, words)]
+
+
+__all__ = ["SIMILAR", "absent_names", "is_ordinal", "mentioned", "names"]

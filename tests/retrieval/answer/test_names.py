@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer.names import absent_names, is_ordinal, mentioned, names, words_of
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What did Pope Leo XIV say about the Alaska summit?", ["Pope", "Leo", "Alaska"]),
+        ("Qu'a déclaré Xi Jinping à propos du plan de paix américain ?", ["Jinping"]),
+        ("Que contient le 20e paquet de sanctions de l'UE contre la Russie ?", ["20e", "Russie"]),
+        ("What did Japan's prime minister say about the EU's 19th package?", ["Japan", "19th"]),
+        # question words, titles, months, demonyms and abbreviations are not names
+        ("How long did the Russian drone stay in Romanian airspace on September 13?", []),
+        ("Quand le Président a-t-il parlé à l'OTAN en Août ?", []),
+        ("Où s'est tenu le sommet ?", []),
+    ],
+)
+def test_the_names_a_question_is_about(question: str, expected: list[str]) -> None:
+    assert names(question) == expected
+
+
+def test_names_match_across_spellings_and_languages_but_not_lookalikes() -> None:
+    words = words_of(["Frappes sur Kiev et Zaporijjia ; le Japon et la Roumanie inquiets. Le 19e paquet."])
+    for name in ("Kyiv", "Zaporizhzhia", "Japan", "Roumanie", "19th", "19e"):
+        assert mentioned(name, words), name
+    for name in ("Eurovision", "Haaland", "20e", "Jinping"):
+        assert not mentioned(name, words), name
+    assert is_ordinal("20e") and is_ordinal("19th") and not is_ordinal("2025")
+
+
+def test_absent_names_are_those_no_passage_mentions() -> None:
+    texts = ["Le sommet d'Alaska a duré trois heures.", "Trump et Poutine à Anchorage."]
+    assert absent_names("What did Pope Leo say about the Alaska summit?", texts) == ["Pope", "Leo"]
+    assert absent_names("Combien de temps a duré le sommet d'Alaska ?", texts) == []
