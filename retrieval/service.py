@@ -20,6 +20,7 @@ from typing import Any
 from retrieval.answer.duplicates import also_reported, collapse
 from retrieval.answer.extractive import Composed, ExtractiveAnswerer, condense, language_of
 from retrieval.answer.extractive import from_settings as answerer_from_settings
+from retrieval.answer.followups import own_words
 from retrieval.answer.language import chit_chat, message
 from retrieval.answer.vectors import QueryMemo, prepare_sentence_vectors
 from retrieval.digest.summary import summary_answer
@@ -197,7 +198,9 @@ class AnsweringService:
         else:
             # a question about the present: the newest article's sentences win when they answer too
             weights = recency_factors(passages, self.settings.recency_half_life_days) if scope.prefer_recent else None
-            composed = self.answerer.answer(question, understood.query or query, passages, inputs["view"], weights=weights)
+            own = own_words(question, query)  # a follow-up's own words pick its sentences
+            scoring = own if own != query else understood.query or query
+            composed = self.answerer.answer(question, scoring, passages, inputs["view"], weights=weights)
             if not composed.refused:
                 composed.text = date_answer(composed.text, passages, language=language,
                                             newest_first=scope.prefer_recent)

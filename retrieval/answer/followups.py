@@ -11,8 +11,11 @@ words then replace what they stand for in the previous (standalone) question:
   without the question words;
 * otherwise the follow-up is kept and the previous question's subject is added after it.
 
-The new words come first, so retrieval is led by them. No model: rules over the question's
-words, since these follow-ups are short and their forms few.
+The new words come first, so retrieval is led by them. In the last case the answer's sentences
+are then scored against the follow-up's own words (:func:`own_words`): the previous subject
+finds the articles, the new question picks the sentence (« Et quels pays ne participent pas à
+cet emprunt ? » after a question on the loan's amount wants the countries, not the amount).
+No model: rules over the question's words, since these follow-ups are short and their forms few.
 """
 
 from __future__ import annotations
@@ -158,3 +161,12 @@ def condense(question: str, history: list[Turn], lexical: Any, max_turns: int) -
     if not is_follow_up(question, terms):
         return question
     return rewrite(question, history[-1].question)
+
+
+def own_words(question: str, standalone: str) -> str:
+    """What to score the answer's sentences against: the follow-up's own words when the
+    standalone question only added the previous subject after them, else the standalone one."""
+    rest = _START.sub("", question).strip()
+    if standalone != question and len(_WORD.findall(rest)) >= 3 and standalone.startswith(f"{rest} "):
+        return rest
+    return standalone

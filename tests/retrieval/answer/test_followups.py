@@ -36,3 +36,17 @@ def test_retrieval_is_led_by_the_new_words() -> None:
 def test_no_history_or_no_turns_leaves_the_question() -> None:
     assert condense("Et Zelensky ?", [], LEXICAL, 6) == "Et Zelensky ?"
     assert condense("Et Zelensky ?", [Turn("Que demande Poutine ?")], LEXICAL, 0) == "Et Zelensky ?"
+
+
+def test_a_follow_up_whose_subject_was_appended_is_scored_on_its_own_words() -> None:
+    from retrieval.answer.followups import own_words, rewrite
+
+    previous = "Quel est le montant du prêt accordé par l'UE à l'Ukraine pour 2026-2027 ?"
+    question = "Et quels pays ne participent pas à cet emprunt ?"
+    standalone = rewrite(question, previous)
+    assert standalone.startswith("quels pays ne participent pas à cet emprunt ?") and "prêt" in standalone
+    assert own_words(question, standalone) == "quels pays ne participent pas à cet emprunt ?"
+    # a follow-up rewritten into a whole question (a name swapped) is scored as rewritten
+    swapped = rewrite("Et Zelensky ?", "Qu'a dit Poutine après le sommet ?")
+    assert own_words("Et Zelensky ?", swapped) == swapped == "Qu'a dit Zelensky après le sommet ?"
+    assert own_words("Où ?", "Où ?") == "Où ?"
