@@ -8,8 +8,8 @@
    it is a sentence of the gold paragraph holding a gold span, negative otherwise. English
    versions of some training questions (``tests/data/train-english.json``) are added, so the
    model sees questions whose terms do not match the passages' language.
-3. A logistic regression is fitted over the named features and the question ⊙ sentence
-   embedding products (``--no-interactions`` to leave those out); its regularisation and thresholds are chosen on
+3. A logistic regression is fitted over the named features (``--interactions`` adds the
+   question ⊙ sentence embedding products); its regularisation and thresholds are chosen on
    out-of-fold probabilities (5 folds grouped by article), per language of the question:
    ``answer`` keeps the refusal rate of answerable questions at 4%, ``more`` is the lowest
    probability at which further sentences still hold a gold span 15% of the time.
@@ -143,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--features-cache", type=Path, default=None, help="keep the collected features here")
     parser.add_argument(
-        "--no-interactions", action="store_true",
-        help="leave out the question ⊙ sentence embedding products (the named features only)",
+        "--interactions", action="store_true",
+        help="add the question ⊙ sentence embedding products to the named features (measured: +0.003 "
+        "out of fold on the first sentence, within noise; not in the shipped model)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         part["group"] = part["group"] + offset
         offset = int(part["group"].max()) + 1
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    interactions = 0 if args.no_interactions else int(data["QS"].shape[1])
+    interactions = int(data["QS"].shape[1]) if args.interactions else 0
     if interactions:
         data["X"] = np.hstack([data["X"], data["QS"]])
     del data["QS"]
