@@ -34,7 +34,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--piaf", type=Path, default=REPO.parent.parent / "shared" / "eval" / "piaf-dev.json")
+    parser.add_argument("--piaf", type=Path, default=REPO.parent / "shared" / "eval" / "piaf-dev.json")
     parser.add_argument("--paragraphs", type=int, default=300)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--work", type=Path, default=None)

@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--work", type=Path, default=None)
-    parser.add_argument("--piaf", type=Path, default=REPO.parent.parent / "shared" / "eval" / "piaf-dev.json")
+    parser.add_argument("--piaf", type=Path, default=REPO.parent / "shared" / "eval" / "piaf-dev.json")
     parser.add_argument("--child", choices=["bot"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="newsbot-scale-"))

@@ -5,7 +5,9 @@ Nothing proportional to the corpus is held in memory: per question, the retrieve
 :class:`~retrieval.search.lexical.LexicalView` (the lexicon's statistics, read once), asks
 Chroma for the nearest chunks and the lexicon for the best BM25 candidates (both within the
 question's scope), keeps only candidates whose article version the manifest commits (read
-for those articles only), and reads the texts of the ``k`` passages it returns by id.
+for those articles only), and reads the texts of the ``k`` passages it returns by id. When
+none of the ``k`` is in the other language than the question's, the last place goes to the
+densest close passage in that language (:func:`other_language_slot`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,44 @@ log = logging.getLogger(__name__)
 
 # FTS5 ranks with its own BM25 (k1 1.2): this many times ``candidates`` are rescored with ours
 LEXICAL_POOL = 5
+
+
+# dense candidates (beyond the k passages) looked at for a passage in the other language
+OTHER_LANGUAGE_LOOKAHEAD = 8
+
+
+def other_language_slot(
+    query: str,
+    best: list[tuple[str, float]],
+    others: list[tuple[str, float]],
+    fused: dict[str, float],
+    stored: dict[str, tuple[str, dict[str, Any]]],
+) -> list[tuple[str, float]]:
+    """The k passages, the last one given to the densest passage in the other language than the
+    question's when none of them is in it and that passage is close enough to the question
+    (``others``: the dense candidates beyond the k, at or above the cross-language relevance
+    cosine, best first).
+
+    Lexical search matches words of the question's language only, so in a corpus of French and
+    English coverage the articles in the other language compete on the dense score alone and
+    rarely reach the k, even when they alone hold the fact (the newest report is often in the
+    other language). Their sentences are scored across languages by the answer model.
+    """
+    from retrieval.answer.language import language_of
+
+    language = language_of(query)
+
+    def language_of_chunk(cid: str) -> str | None:
+        entry = stored.get(cid)
+        return language_of(entry[0][:600]) if entry else None
+
+    if any(language_of_chunk(cid) not in (language, None) for cid, _ in best):
+        return best
+    for cid, _ in others:
+        found = language_of_chunk(cid)
+        if found is not None and found != language:
+            return [*best[:-1], (cid, fused.get(cid, 0.0))]
+    return best
 
 
 def rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
@@ -128,8 +168,15 @@ class HybridRetriever(BaseRetriever):
                     {cid: scores.get(cid, 0.0) for cid in set(lexical) | set(dense_scores)},
                     self.settings.dense_weight,
                 )
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[: k or self.settings.k]
-        stored = self.store.chunks([cid for cid, _ in best])
+        ranked_all = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        best = ranked_all[: k or self.settings.k]
+        others = [
+            (cid, score) for cid, score in sorted(dense_scores.items(), key=lambda item: (-item[1], item[0]))
+            if cid not in dict(best) and score >= self.settings.min_dense_score_en
+        ][:OTHER_LANGUAGE_LOOKAHEAD]
+        stored = self.store.chunks([cid for cid, _ in best] + [cid for cid, _ in others])
+        if others and len(best) > 1:
+            best = other_language_slot(query, best, others, fused, stored)
         passages = []
         for cid, score in best:
             if cid not in stored:  # removed since the search: gone
