@@ -29,6 +29,7 @@ from retrieval.index.indexer import Indexer
 from retrieval.index.store import IndexStore, make_client, wipe_local_index
 from retrieval.locks import file_lock
 from retrieval.scope.coverage import Coverage
+from retrieval.scope.coverage_cache import load_coverage
 from retrieval.scope.dating import date_answer, event_note
 from retrieval.scope.outlets import index_scope
 from retrieval.scope.parse import Understood, merge, understand
@@ -149,8 +150,7 @@ class AnsweringService:
         return cached[1]
 
     def _load_coverage(self) -> tuple[int, Coverage]:
-        generation = self.store.generation()
-        cached = (generation, Coverage.from_entries(self.store.manifest().values()))
+        cached = load_coverage(self.store)
         self._coverage = cached
         return cached
 
@@ -253,14 +253,18 @@ class AnsweringService:
         return {"question": text, "history": turns, "on_token": on_token, "scope": scope or QueryScope()}
 
     def reindex(
-        self, *, full_check: bool = False, progress: Callable[[int, int], None] | None = None
+        self, *, full_check: bool = False, progress: Callable[[int, int], None] | None = None,
+        answering: bool = True,
     ) -> ReindexReport:
         """Bring the index in step with the corpus folder. ``full_check``: hash every file, even
-        those whose size and modification time are unchanged."""
+        those whose size and modification time are unchanged. ``answering``: this process goes
+        on answering (a bot, the REPL), so what questions read of the index is brought up to
+        date now rather than in the next question; a one-shot ``newsbot reindex`` skips it."""
         with self._write_lock, self._process_lock():
             indexer = Indexer(self.store, self.settings, on_written=self._prepare_sentences)
             report = indexer.reindex(progress=progress, full_check=full_check)
-            self.coverage()  # brought up to date now, not in the next question
+            if answering:
+                self.coverage()
             return report
 
     def _prepare_sentences(self, texts: list[str]) -> None:

@@ -85,10 +85,11 @@ def progress_bar(enabled: bool = True) -> tuple[Any, Any]:
     return update, close
 
 
-def run_reindex(service: Any, *, show_progress: bool, full_check: bool = False) -> Any:
+def run_reindex(service: Any, *, show_progress: bool, full_check: bool = False, answering: bool = True) -> Any:
+    """``answering``: this process asks questions afterwards (the REPL); a one-shot command does not."""
     update, close = progress_bar(show_progress)
     try:
-        return service.reindex(full_check=full_check, progress=update)
+        return service.reindex(full_check=full_check, progress=update, answering=answering)
     finally:
         close()
 
@@ -129,7 +130,7 @@ def cmd_reindex(args: argparse.Namespace, settings: AppSettings) -> int:
 
     require_corpus(settings)
     service = open_service(settings, create=True, rebuild=args.rebuild)
-    report = run_reindex(service, show_progress=not args.json, full_check=args.full_check)
+    report = run_reindex(service, show_progress=not args.json, full_check=args.full_check, answering=False)
     print_skipped(report)
     log_unsupported(settings)
     if args.json:

@@ -34,7 +34,7 @@ def reindex_if_needed(args: argparse.Namespace, settings: AppSettings, added: in
     from retrieval.service import open_service
 
     service = open_service(settings, create=True)
-    return run_reindex(service, show_progress=not args.json)
+    return run_reindex(service, show_progress=not args.json, answering=False)
 
 
 def say(text: str, *, failed: bool = False) -> None:

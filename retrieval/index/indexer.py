@@ -176,7 +176,10 @@ class Indexer:
             self.store.set_dirty(False)
         self.record_files(scan, plan.removed)
         plan.report.embedded = done
-        plan.report.chunks = self.store.count()
+        changed = interrupted or plan.removed or plan.to_embed
+        # unchanged: the committed articles' chunks, from the manifest already read (counting a
+        # large collection costs seconds)
+        plan.report.chunks = self.store.count() if changed else sum(e.chunks for e in manifest.values())
         plan.report.seconds = time.perf_counter() - started
         log.info("reindex: %s", plan.report.summary())
         return plan.report

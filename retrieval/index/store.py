@@ -226,6 +226,13 @@ class IndexStore:
     def generation(self) -> int:
         return int(self._meta().get("generation", 0))
 
+    def state(self) -> tuple[str, int, int]:
+        """(this index's identity, its generation, the last generation that removed articles):
+        what a cache of something built from the manifest is checked against. The identity
+        changes when the index is rebuilt (its generations start again)."""
+        meta = self._meta()
+        return str(self.records.id), int(meta.get("generation", 0)), int(meta.get("removed_generation", 0))
+
     def manifest(self, *, since: int | None = None) -> dict[str, ManifestEntry]:
         """Every committed article (or those committed after generation ``since``)."""
         where = {"generation": {"$gt": since}} if since is not None else None
@@ -363,6 +370,7 @@ class IndexStore:
                 self.records.delete(ids=part)
             meta = self._meta()
             meta["generation"] = int(meta.get("generation", 0)) + 1
+            meta["removed_generation"] = meta["generation"]  # what was built before no longer holds
             self.records.modify(metadata=meta)
             self.lexicon.advance(meta["generation"])
             for part in _parts(article_ids):

@@ -84,6 +84,10 @@ class CorpusListing:
 def article_id_for(path: Path, root: Path) -> str:
     """The article id of ``path``: its path in the corpus without extension, in Unicode NFC (so
     a name typed on macOS (NFD) and on Linux (NFC) are the same article)."""
+    full, base = str(path), str(root).rstrip(os.sep) + os.sep
+    if full.startswith(base):  # the common case, without pathlib's parsing (a corpus has 100,000s of files)
+        stem = os.path.splitext(full[len(base):])[0]  # listed files all have a known suffix
+        return unicodedata.normalize("NFC", stem.replace(os.sep, "/"))
     return unicodedata.normalize("NFC", path.relative_to(root).with_suffix("").as_posix())
 
 
@@ -129,7 +133,7 @@ def list_corpus(root: Path, *, external_links: bool = False) -> CorpusListing:
                     listing.files.append(path)
             except OSError:  # vanished meanwhile, or a link loop
                 continue
-    listing.files.sort()
+    listing.files.sort(key=os.fspath)  # as strings: comparing Paths part by part costs seconds at 100,000 files
     listing.unreadable.sort()
     return listing
 
@@ -169,7 +173,7 @@ def scan_corpus(
     seen: dict[str, Path] = {}
     for path in listing.files:
         article_id = article_id_for(path, root)
-        rel = unicodedata.normalize("NFC", path.relative_to(root).as_posix())  # ids are NFC
+        rel = article_id + path.suffix  # ids are NFC
         if article_id in seen:
             reason = f"same article id as {seen[article_id].relative_to(root).as_posix()}"
             scan.skipped.append((rel, reason))

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from retrieval.scope.outlets import OutletDirectory, fold
 
@@ -98,6 +98,34 @@ class Coverage:
                     article_id, str(meta.get("title", "")), published_day(meta.get("date"), meta.get("date_kind"))
                 )
         return cls(outlets=outlets, articles=list(seen.values()))
+
+    def with_entries(self, entries: Iterable[ManifestEntry]) -> Coverage:
+        """This coverage with articles committed since added (or replaced, by id)."""
+        outlets = OutletDirectory(
+            keys={name: set(keys) for name, keys in self.outlets.keys.items()},
+            aliases={name: set(names) for name, names in self.outlets.aliases.items()},
+        )
+        articles = {a.article_id: a for a in self.articles}
+        for e in entries:
+            outlets.add(e.source, e.url)
+            articles[e.article_id] = ArticleRef(e.article_id, e.title, published_day(e.date))
+        return Coverage(outlets=outlets, articles=list(articles.values()))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "keys": {name: sorted(keys) for name, keys in self.outlets.keys.items()},
+            "aliases": {name: sorted(names) for name, names in self.outlets.aliases.items()},
+            "articles": [[a.article_id, a.title, a.day.isoformat() if a.day else None] for a in self.articles],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Coverage:
+        outlets = OutletDirectory(
+            keys={str(name): set(keys) for name, keys in data["keys"].items()},
+            aliases={str(name): set(names) for name, names in data["aliases"].items()},
+        )
+        articles = [ArticleRef(str(aid), str(title), parse_day(day)) for aid, title, day in data["articles"]]
+        return cls(outlets=outlets, articles=articles)
 
     def dated(self) -> list[dt.date]:
         return [a.day for a in self.articles if a.day is not None]

@@ -51,7 +51,7 @@ class FakeService:
                 time.sleep(self.token_delay)
         return Answer(question=question, answer=self.text, refused=False, sources=list(self.sources))
 
-    def reindex(self, *, full_check: bool = False, progress: Any = None) -> ReindexReport:
+    def reindex(self, *, full_check: bool = False, progress: Any = None, answering: bool = True) -> ReindexReport:
         self.reindexed += 1
         return ReindexReport(added=["a", "b"], unchanged=["c"], chunks=12, seconds=0.5)
 
