@@ -131,11 +131,19 @@ class HybridRetriever(BaseRetriever):
         lexical: list[str] = []
         doc_tokens: dict[str, list[str]] = {}
         q_tokens: list[str] = []
+        pre_scores: dict[str, float] = {}
         if self.settings.hybrid and view.size:
             q_tokens = view.query_tokens(query)
-            for hit in self.store.lexicon.search(q_tokens, LEXICAL_POOL * fetch_k, limits):
-                versions[hit.chunk_id] = (hit.article_id, hit.article_hash)
-                doc_tokens[hit.chunk_id] = hit.tokens
+            hits = self.store.lexicon.search(q_tokens, LEXICAL_POOL * fetch_k, limits)
+            idf = view.bm25_idf(q_tokens)
+            pre_scores = {hit.chunk_id: bm25(q_tokens, hit.tokens, idf, view.avgdl) for hit in hits}
+            # only the best by our BM25 can be among the fetch_k lexical candidates: the manifest
+            # is then read for their articles only (twice as many, for versions not committed)
+            kept = set(sorted(pre_scores, key=lambda cid: (-pre_scores[cid], cid))[: 2 * fetch_k])
+            for hit in hits:
+                if hit.chunk_id in kept:
+                    versions[hit.chunk_id] = (hit.article_id, hit.article_hash)
+                    doc_tokens[hit.chunk_id] = hit.tokens
         # only chunks of committed article versions (the manifest, read for these articles only)
         committed = self.store.entries([aid for aid, _ in versions.values()])
         visible = {
@@ -152,7 +160,7 @@ class HybridRetriever(BaseRetriever):
             missing = [cid for cid in dense_scores if cid not in doc_tokens]
             doc_tokens.update({cid: hit.tokens for cid, hit in self.store.lexicon.rows(missing).items()})
             scores = {
-                cid: bm25(q_tokens, doc_tokens.get(cid, []), idf, view.avgdl)
+                cid: pre_scores[cid] if cid in pre_scores else bm25(q_tokens, doc_tokens.get(cid, []), idf, view.avgdl)
                 for cid in visible if cid in doc_tokens or cid in dense_scores
             }
             ranked = sorted(
