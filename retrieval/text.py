@@ -1,4 +1,5 @@
-"""Small text helpers shared across the engine: accent folding and packaged YAML/text data.
+"""Small text helpers shared across the engine: accent folding, the language of a text (French
+or English), packaged YAML/text data.
 
 Written once here so that the slug of a fetched article, the lexical analyzer and the
 evaluation's answer normalisation fold accents the same way.
@@ -6,6 +7,7 @@ evaluation's answer normalisation fold accents the same way.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -15,6 +17,29 @@ def fold_accents(text: str, form: str = "NFKD") -> str:
     decomposition used first (``NFKD`` also folds compatibility characters such as ``ﬁ``;
     ``NFD`` keeps them)."""
     return "".join(c for c in unicodedata.normalize(form, text) if not unicodedata.combining(c))  # type: ignore[arg-type]
+
+
+_EN_WORDS = {
+    "the", "what", "who", "when", "where", "why", "how", "which", "is", "are", "was", "were",
+    "does", "did", "do", "of", "and", "about", "with", "will", "would", "has", "have", "there",
+    "to", "in", "on", "an", "that", "it", "for", "by", "from", "his", "her", "their",
+}
+_FR_WORDS = {
+    "le", "la", "les", "de", "des", "du", "que", "qui", "quel", "quelle", "quels", "quelles",
+    "est", "sont", "et", "pour", "dans", "une", "un", "comment", "pourquoi", "quand", "où",
+    "combien", "qu", "au", "aux", "ce", "cette", "l", "d", "à", "en", "sur", "par", "il", "elle",
+}
+_WORD = re.compile(r"[a-zàâçéèêëîïôûùüÿœ']+")
+
+
+def language_of(text: str) -> str:
+    """``"en"`` or ``"fr"`` (the default when nothing tells them apart). Two languages only, told
+    apart by their commonest function words: enough for questions and news passages, without a
+    language-identification model."""
+    words = _WORD.findall(text.lower().replace("’", "'"))
+    en = sum(w in _EN_WORDS for w in words)
+    fr = sum(w.split("'")[0] in _FR_WORDS for w in words)
+    return "en" if en > fr else "fr"
 
 
 def read_package_text(package: str, name: str) -> str:
@@ -31,4 +56,4 @@ def load_package_yaml(package: str, name: str) -> Any:
     return yaml.safe_load(read_package_text(package, name))
 
 
-__all__ = ["fold_accents", "load_package_yaml", "read_package_text"]
+__all__ = ["fold_accents", "language_of", "load_package_yaml", "read_package_text"]

@@ -32,10 +32,11 @@ from typing import TYPE_CHECKING, Any
 from retrieval.answer import compose
 from retrieval.answer.features import candidates, featurize
 from retrieval.answer.followups import condense
-from retrieval.answer.language import chit_chat, language_of, message, messages
+from retrieval.answer.language import chit_chat, message, messages
 from retrieval.answer.model import SentenceModel, shipped_model
 from retrieval.answer.names import absent_names, is_ordinal
 from retrieval.search.lexical import LexicalIndex
+from retrieval.text import language_of
 from retrieval.types import Passage
 
 if TYPE_CHECKING:

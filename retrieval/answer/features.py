@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from retrieval.answer.language import language_of
 from retrieval.index.chunking import split_sentences
+from retrieval.text import language_of
 from retrieval.types import Passage
 
 ANSWER_TYPES = ("number", "date", "duration", "place", "person")

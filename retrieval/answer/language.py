@@ -1,8 +1,5 @@
-"""The language of a question or a passage (French or English), and the fixed user-facing texts.
-
-Two languages only, told apart by their commonest function words: enough for questions
-and news passages, without a language-identification model.
-"""
+"""The fixed user-facing texts of answers, in the question's language (:func:`retrieval.text.language_of`),
+and the small talk that gets a help line instead of news."""
 
 from __future__ import annotations
 
@@ -11,30 +8,10 @@ import re
 
 from retrieval.text import load_package_yaml
 
-_EN_WORDS = {
-    "the", "what", "who", "when", "where", "why", "how", "which", "is", "are", "was", "were",
-    "does", "did", "do", "of", "and", "about", "with", "will", "would", "has", "have", "there",
-    "to", "in", "on", "an", "that", "it", "for", "by", "from", "his", "her", "their",
-}
-_FR_WORDS = {
-    "le", "la", "les", "de", "des", "du", "que", "qui", "quel", "quelle", "quels", "quelles",
-    "est", "sont", "et", "pour", "dans", "une", "un", "comment", "pourquoi", "quand", "où",
-    "combien", "qu", "au", "aux", "ce", "cette", "l", "d", "à", "en", "sur", "par", "il", "elle",
-}
-_WORD = re.compile(r"[a-zàâçéèêëîïôûùüÿœ']+")
-
 LANGUAGE_NAMES = {
     "fr": {"fr": "français", "en": "anglais"},
     "en": {"fr": "French", "en": "English"},
 }
-
-
-def language_of(text: str) -> str:
-    """``"en"`` or ``"fr"`` (the default when nothing tells them apart)."""
-    words = _WORD.findall(text.lower().replace("’", "'"))
-    en = sum(w in _EN_WORDS for w in words)
-    fr = sum(w.split("'")[0] in _FR_WORDS for w in words)
-    return "en" if en > fr else "fr"
 
 
 @functools.lru_cache(maxsize=1)

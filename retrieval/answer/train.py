@@ -155,7 +155,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from retrieval.answer.language import language_of
     from retrieval.answer.model import SentenceModel, Thresholds
     from retrieval.answer.vectors import SentenceVectors, cache_path, model_key
     from retrieval.evaluation.squad import (
@@ -167,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from retrieval.service import open_service
     from retrieval.settings import Settings, load_settings
+    from retrieval.text import language_of
 
     started = time.perf_counter()
     settings: Settings = load_settings()

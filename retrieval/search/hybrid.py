@@ -25,6 +25,7 @@ from retrieval.index.scope import ScopeFilter
 from retrieval.index.store import IndexStore
 from retrieval.search.lexical import LexicalView, bm25
 from retrieval.settings import Settings
+from retrieval.text import language_of
 from retrieval.types import Passage, QueryScope
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,6 @@ def other_language_slot(
     rarely reach the k, even when they alone hold the fact (the newest report is often in the
     other language). Their sentences are scored across languages by the answer model.
     """
-    from retrieval.answer.language import language_of
-
     language = language_of(query)
 
     def language_of_chunk(cid: str) -> str | None:

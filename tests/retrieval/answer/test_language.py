@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer.language import chit_chat, language_of, message
+from retrieval.answer.language import chit_chat, message
+from retrieval.text import language_of
 
 
 @pytest.mark.parametrize(
