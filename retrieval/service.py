@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import re
 import threading
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.answer.duplicates import also_reported, collapse
 from retrieval.answer.extractive import Composed, ExtractiveAnswerer, condense, language_of
@@ -23,7 +24,6 @@ from retrieval.answer.extractive import from_settings as answerer_from_settings
 from retrieval.answer.followups import own_words
 from retrieval.answer.language import chit_chat, message
 from retrieval.answer.vectors import QueryMemo, prepare_sentence_vectors
-from retrieval.digest.summary import summary_answer
 from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion, StoreUnavailable
 from retrieval.index.indexer import Indexer
 from retrieval.index.store import IndexStore, make_client, wipe_local_index
@@ -35,9 +35,11 @@ from retrieval.scope.outlets import index_scope
 from retrieval.scope.parse import Understood, merge, understand
 from retrieval.scope.recency import apply_scope, recency_factors
 from retrieval.scope.roundup import newest_passages, roundup
-from retrieval.search.hybrid import HybridRetriever
 from retrieval.settings import Settings
 from retrieval.types import Answer, ArticleInfo, Passage, QueryScope, ReindexReport, Source, Turn
+
+if TYPE_CHECKING:
+    from retrieval.search.hybrid import HybridRetriever
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +99,22 @@ class AnsweringService:
         self.settings = settings
         store.embeddings = QueryMemo.wrap(store.embeddings)  # the question is embedded once per answer
         self.store = store
-        self.retriever = HybridRetriever(store=store, settings=settings)
         self.answerer = answerer or answerer_from_settings(settings, store.embeddings)
         self.generator = generator  # optional LLM answerer (see retrieval.answer.llm)
         self._write_lock = threading.Lock()
         self._coverage: tuple[int, Coverage] | None = None
-        self.chain = self._build_chain()
+
+    # the retriever and the chain are built on first use: a process that only reindexes (a
+    # one-shot `newsbot reindex`, the feeds) does not import LangChain's retriever and tracers
+    @functools.cached_property
+    def retriever(self) -> HybridRetriever:
+        from retrieval.search.hybrid import HybridRetriever
+
+        return HybridRetriever(store=self.store, settings=self.settings)
+
+    @functools.cached_property
+    def chain(self) -> Any:
+        return self._build_chain()
 
     # -- the chain -----------------------------------------------------------------------
     # One question = one pass down a plain sequence of steps, each taking and returning the
@@ -231,6 +243,8 @@ class AnsweringService:
         small_talk = chit_chat(text)
         if small_talk:  # "hello", « merci »: a help line, not news
             return Answer(question=text, answer=message("chit_chat", small_talk), refused=False)
+        from retrieval.digest.summary import summary_answer
+
         if (summary := summary_answer(self, text)) is not None:  # « Résume … », "what's new on …"
             return summary
         turns = list(history)[-self.settings.history_turns:] if self.settings.history_turns else []

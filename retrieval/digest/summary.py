@@ -36,9 +36,11 @@ class SummaryHost(Protocol):
 
     settings: Settings
     store: IndexStore
-    retriever: Any
     answerer: Any
     generator: Any
+
+    @property
+    def retriever(self) -> Any: ...
 
 
 @dataclass(frozen=True)
