@@ -17,7 +17,7 @@ from pathlib import Path
 from retrieval.embeddings.base import BaseEmbeddings
 from retrieval.index.chunking import chunk_article
 from retrieval.index.store import IndexStore, ManifestEntry
-from retrieval.ingest.corpus import CorpusOptions, CorpusScan, scan_corpus
+from retrieval.ingest.corpus import CorpusOptions, CorpusScan, article_id_for, list_corpus, scan_corpus
 from retrieval.settings import Settings
 from retrieval.types import Article, Chunk, ReindexReport
 
@@ -128,10 +128,69 @@ class Indexer:
                 rows.append((article.id, st.st_size, st.st_mtime_ns, salt, article.content_hash))
         self.store.lexicon.record_files(rows, removed)
 
+    def unchanged(self) -> ReindexReport | None:
+        """The report of a reindex with nothing to do, found without reading the manifest; None
+        when anything may have changed (then the whole reindex runs).
+
+        The lexicon's file table (size, time, chunking, hash per article file) is marked with the
+        generation at which it described exactly the committed articles. When the index is still
+        at that generation and clean (no other process or machine committed or removed since, no
+        interrupted run), and every file of the corpus has the size and time recorded and no
+        recorded file is gone, nothing changed: only the files are looked at (``stat``), as git
+        does. Anything else — a new, changed, unreadable or duplicate file, a link refused, a
+        folder that cannot be listed — takes the whole path, which reports it."""
+        state = self.store.lexicon.files_state()
+        if state is None:
+            return None
+        generation, dirty = self.store.status()
+        if dirty or state[0] != generation:
+            return None
+        stats = self.store.lexicon.file_stats()
+        salt = chunk_salt(self.settings)
+        root = self.settings.corpus_dir
+        if not root.is_dir():
+            return None
+        listing = list_corpus(root, external_links=self.settings.corpus_external_links)
+        if listing.unreadable or listing.refused or len(listing.files) != len(stats):
+            return None
+        seen: set[str] = set()
+        for path in listing.files:
+            article_id = article_id_for(path, root)
+            cached = stats.get(article_id)
+            if cached is None or article_id in seen:
+                return None
+            seen.add(article_id)
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+            if (st.st_size, st.st_mtime_ns, salt) != cached[:3]:
+                return None
+        return ReindexReport(unchanged=sorted(seen), chunks=state[1])
+
+    def remember_files(self, manifest: dict[str, ManifestEntry], plan: Plan, chunks: int) -> None:
+        """Mark the file table with the current generation when it describes exactly the
+        committed articles (every one with its file's hash, nothing else), else unmark it."""
+        committed = {aid: e.article_hash for aid, e in manifest.items() if aid not in set(plan.removed)}
+        committed.update({a.id: a.content_hash for a in plan.to_embed})
+        stats = self.store.lexicon.file_stats()
+        salt = chunk_salt(self.settings)
+        exact = (
+            not plan.report.skipped
+            and stats.keys() == committed.keys()
+            and all(stats[aid][3] == h and stats[aid][2] == salt for aid, h in committed.items())
+        )
+        generation, dirty = self.store.status()
+        self.store.lexicon.set_files_state(generation if exact and not dirty else None, chunks)
+
     def reindex(
         self, *, progress: Callable[[int, int], None] | None = None, full_check: bool = False
     ) -> ReindexReport:
         started = time.perf_counter()
+        if not full_check and (report := self.unchanged()) is not None:
+            report.seconds = time.perf_counter() - started
+            log.info("reindex: %s (files unchanged since the last reindex)", report.summary())
+            return report
         manifest = self.store.manifest()
         scan = self.scan(manifest, full_check=full_check)
         plan = self.plan(scan, manifest)
@@ -180,6 +239,7 @@ class Indexer:
         # unchanged: the committed articles' chunks, from the manifest already read (counting a
         # large collection costs seconds)
         plan.report.chunks = self.store.count() if changed else sum(e.chunks for e in manifest.values())
+        self.remember_files(manifest, plan, plan.report.chunks)
         plan.report.seconds = time.perf_counter() - started
         log.info("reindex: %s", plan.report.summary())
         return plan.report

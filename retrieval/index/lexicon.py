@@ -312,6 +312,23 @@ class Lexicon:
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows)
             db.executemany("DELETE FROM files WHERE article_id = ?", [(aid,) for aid in removed])
 
+    def files_state(self) -> tuple[int, int] | None:
+        """(generation, chunks) at which the file table was last found to describe exactly the
+        committed articles (see :meth:`retrieval.index.indexer.Indexer.unchanged`); None if unknown."""
+        rows = dict(self._db().execute(
+            "SELECT key, value FROM meta WHERE key IN ('files_generation', 'files_chunks')"
+        ).fetchall())
+        if "files_generation" not in rows:
+            return None
+        return int(rows["files_generation"]), int(rows.get("files_chunks", 0))
+
+    def set_files_state(self, generation: int | None, chunks: int = 0) -> None:
+        db = self._db()
+        with self._write(db):
+            db.execute("DELETE FROM meta WHERE key IN ('files_generation', 'files_chunks')")
+            if generation is not None:
+                db.execute("INSERT INTO meta VALUES('files_generation', ?), ('files_chunks', ?)", (generation, chunks))
+
     def count(self) -> int:
         return int(self._db().execute("SELECT count(*) FROM chunks").fetchone()[0])
 

@@ -350,6 +350,11 @@ class IndexStore:
             return 1000
 
     # -- the "dirty" mark: set while a run writes, cleared when it has finished cleanly ----
+    def status(self) -> tuple[int, bool]:
+        """(generation, dirty) in one read."""
+        meta = self._meta()
+        return int(meta.get("generation", 0)), bool(meta.get("dirty", True))
+
     def is_dirty(self) -> bool:
         return bool(self._meta().get("dirty", True))  # an index from before the mark: assume the worst
 

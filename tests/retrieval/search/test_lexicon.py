@@ -144,6 +144,54 @@ def test_unchanged_reindex_reads_no_file(service, corpus: Path, monkeypatch) -> 
     assert len(read) == 3  # forced: every file hashed again
 
 
+def _age(corpus: Path) -> None:
+    import os
+    import time
+
+    old = time.time() - 60
+    for path in corpus.rglob("*.md"):
+        os.utime(path, (old, old))
+
+
+def test_an_unchanged_reindex_does_not_read_the_manifest_but_any_change_does(service, corpus: Path, monkeypatch) -> None:
+    _age(corpus)
+    first = service.reindex(full_check=True)  # remembers the files, marked with the generation
+    reads: list[int | None] = []  # whole reads of the manifest (the coverage reads only what is new)
+    original = service.store.manifest
+    monkeypatch.setattr(
+        service.store, "manifest",
+        lambda **kw: (reads.append(None) if kw.get("since") is None else None) or original(**kw),
+    )
+
+    report = service.reindex()
+    assert reads == [] and len(report.unchanged) == 3 and report.chunks == first.chunks == service.store.count()
+
+    # a new file, a removed one, a touched one: the whole path, which sees them
+    path = write_article(corpus, "2025/09/nouveau", "Nouveau", "Un article de plus sur le pétrole russe.")
+    report = service.reindex()
+    assert reads == [None] and report.added == ["2025/09/nouveau"]
+    _age(corpus)
+    service.reindex()  # the new file is old enough to be remembered now
+    reads.clear()
+    assert service.reindex().added == [] and reads == []
+    path.unlink()
+    report = service.reindex()
+    assert report.removed == ["2025/09/nouveau"] and reads  # (the coverage is rebuilt after a removal too)
+    reads.clear()
+    assert service.reindex().removed == [] and reads == []
+
+
+def test_a_commit_by_another_writer_is_not_missed(service, corpus: Path, monkeypatch) -> None:
+    _age(corpus)
+    service.reindex(full_check=True)
+    service.store.remove_articles(["2025/08/petrole"])  # e.g. `newsbot rm`, or another machine
+    report = service.reindex()
+    assert report.added == ["2025/08/petrole"]  # generation moved on: the manifest is read again
+    service.store.set_dirty(True)  # an interrupted run
+    assert service.store.manifest() and service.reindex().unchanged  # whole path again (orphans looked for)
+    assert not service.store.is_dirty()
+
+
 def test_a_lexicon_of_an_older_layout_is_made_anew(tmp_path) -> None:
     import sqlite3
 
