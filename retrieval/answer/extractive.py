@@ -186,8 +186,8 @@ class ExtractiveAnswerer:
         )
         if absent:  # the names the passages lack are what is missing, whatever else they share
             related = True
-            present.difference_update(t for name in absent for t in lexical.analyzer.tokens(name))
             named = {t for name in absent for t in lexical.analyzer.tokens(name)}
+            present -= named
             words = [(name, f"\0{name}") for name in absent] + [w for w in words if w[1] not in named]
         return compose.refusal(language, words, nearest, present, related)
 

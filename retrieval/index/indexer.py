@@ -171,7 +171,8 @@ class Indexer:
     def remember_files(self, manifest: dict[str, ManifestEntry], plan: Plan, chunks: int) -> None:
         """Mark the file table with the current generation when it describes exactly the
         committed articles (every one with its file's hash, nothing else), else unmark it."""
-        committed = {aid: e.article_hash for aid, e in manifest.items() if aid not in set(plan.removed)}
+        removed = set(plan.removed)
+        committed = {aid: e.article_hash for aid, e in manifest.items() if aid not in removed}
         committed.update({a.id: a.content_hash for a in plan.to_embed})
         stats = self.store.lexicon.file_stats()
         salt = chunk_salt(self.settings)

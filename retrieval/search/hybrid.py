@@ -177,9 +177,10 @@ class HybridRetriever(BaseRetriever):
                 )
         ranked_all = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
         best = ranked_all[: k or self.settings.k]
+        chosen = {cid for cid, _ in best}
         others = [
             (cid, score) for cid, score in sorted(dense_scores.items(), key=lambda item: (-item[1], item[0]))
-            if cid not in dict(best) and score >= self.settings.min_dense_score_en
+            if cid not in chosen and score >= self.settings.min_dense_score_en
         ][:OTHER_LANGUAGE_LOOKAHEAD]
         stored = self.store.chunks([cid for cid, _ in best] + [cid for cid, _ in others])
         if others and len(best) > 1:
