@@ -30,6 +30,20 @@ _FR_WORDS = {
     "combien", "qu", "au", "aux", "ce", "cette", "l", "d", "à", "en", "sur", "par", "il", "elle",
 }
 _WORD = re.compile(r"[a-zàâçéèêëîïôûùüÿœ']+")
+# further words that frame a question rather than name what it asks about
+_FRAME_WORDS = {
+    "been", "being", "had", "this", "these", "those", "can", "could", "should", "may", "might", "any",
+    "some", "many", "much", "most", "more", "number", "whom", "whose", "then", "than", "into", "over",
+    "depuis", "quoi", "lequel", "laquelle", "lesquels", "lesquelles", "ils", "elles", "leur", "leurs",
+    "ces", "ses", "son", "sa", "avec", "selon", "ont", "été", "fait", "avait", "avaient", "était",
+}
+
+
+def is_function_word(word: str) -> bool:
+    """A word of either language's grammar or of a question's frame (« depuis », "number"): not
+    something the coverage can be said to mention or lack."""
+    folded = word.lower().replace("’", "'")
+    return folded in _EN_WORDS or folded in _FR_WORDS or folded in _FRAME_WORDS
 
 
 def language_of(text: str) -> str:
@@ -56,4 +70,4 @@ def load_package_yaml(package: str, name: str) -> Any:
     return yaml.safe_load(read_package_text(package, name))
 
 
-__all__ = ["fold_accents", "language_of", "load_package_yaml", "read_package_text"]
+__all__ = ["fold_accents", "is_function_word", "language_of", "load_package_yaml", "read_package_text"]

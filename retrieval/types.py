@@ -42,6 +42,7 @@ class Chunk:
     day: int | None = None  # ``date`` as YYYYMMDD, for date filters
     outlet: str | None = None  # ``source`` folded, for outlet filters
     host: str | None = None  # the URL's host folded, for outlet filters
+    language: str | None = None  # "fr" or "en", told from the chunk's text (retrieval weighs languages apart)
 
     def metadata(self) -> dict[str, Any]:
         """Chroma metadata (no None values: Chroma refuses them)."""

@@ -36,7 +36,7 @@ from retrieval.answer.language import chit_chat, message, messages
 from retrieval.answer.model import SentenceModel, shipped_model
 from retrieval.answer.names import absent_names, is_ordinal
 from retrieval.search.lexical import LexicalIndex
-from retrieval.text import language_of
+from retrieval.text import is_function_word, language_of
 from retrieval.types import Passage
 
 if TYPE_CHECKING:
@@ -174,9 +174,12 @@ class ExtractiveAnswerer:
             present.update(lexical.analyzer.tokens(f"{p.title}\n{p.text}"))
         words = []
         seen: set[str] = set()
-        for word in re.findall(r"[^\W_]+", query):
+        # words are compared in the question's language: over passages in the other one, the
+        # nearest passages are named instead
+        same_language = all(language_of(p.text[:600]) == language for p in nearest)
+        for word in re.findall(r"[^\W_]+", query) if same_language else ():
             terms = lexical.analyzer.tokens(word)
-            if len(terms) == 1 and terms[0] not in seen and len(word) > 2:
+            if len(terms) == 1 and terms[0] not in seen and len(word) > 2 and not is_function_word(word):
                 seen.add(terms[0])
                 words.append((word, terms[0]))
         best_probability = max((s.probability for s in scored), default=0.0)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from retrieval.text import language_of
 from retrieval.types import Article, Chunk
 
 _ABBREVIATIONS = {
@@ -194,6 +195,7 @@ def chunk_article(article: Article, size: int, overlap: int, *, seen: str | None
                 day=day_number(date),
                 outlet=outlet_key(article.source),
                 host=url_host(article.url),
+                language=language_of(body),
             )
         )
     return chunks

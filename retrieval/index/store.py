@@ -432,15 +432,19 @@ class IndexStore:
 
     def dense_search(
         self, query_vector: list[float], k: int, *, where: dict[str, Any] | None = None
-    ) -> list[tuple[str, float, tuple[str, str]]]:
-        """(chunk id, cosine similarity, (article id, article hash)) of the ``k`` nearest chunks
-        (among those matching ``where``)."""
+    ) -> list[tuple[str, float, tuple[str, str], str | None]]:
+        """(chunk id, cosine similarity, (article id, article hash), language) of the ``k`` nearest
+        chunks (among those matching ``where``); the language is None in an index written before
+        chunks recorded theirs."""
         with translate_store_errors(self.settings):
             result = self.vectors.query(
                 query_embeddings=[query_vector], n_results=k, where=where, include=["distances", "metadatas"]
             )
         return [
-            (cid, 1.0 - float(dist), (str(meta.get("article_id")), str(meta.get("article_hash"))))
+            (
+                cid, 1.0 - float(dist), (str(meta.get("article_id")), str(meta.get("article_hash"))),
+                str(meta["language"]) if meta.get("language") else None,
+            )
             for cid, dist, meta in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=False)
         ]
 

@@ -70,6 +70,40 @@ def other_language_slot(
     return best
 
 
+def language_fair(
+    fused: dict[str, float],
+    dense: dict[str, float],
+    languages: dict[str, str | None],
+    language: str,
+    offset: float,
+) -> dict[str, float]:
+    """Fused scores in which a passage in the other language than the question's is ranked on the
+    dense evidence alone: its cosine, raised by ``offset`` (the gap between same-language and
+    cross-language cosines of a relevant passage, ``MIN_DENSE_SCORE - MIN_DENSE_SCORE_EN``),
+    min-max scaled as in :func:`score_fusion`, when that beats its fused score.
+
+    BM25 cannot see a passage in the other language: its lexical score is missing, not zero, and
+    fused with a zero it ranks below same-language passages that merely share words with the
+    question. Taking the dense score for the whole (the lexical one assumed to agree) puts the best
+    other-language passages among the k when they are as close as the best same-language ones.
+    """
+    raised = {
+        cid: cosine + offset for cid, cosine in dense.items() if languages.get(cid) not in (None, language)
+    }
+    if not raised:
+        return fused
+    low = min(dense.values())
+    span = max(*dense.values(), *raised.values()) - low
+    if span <= 0:
+        return fused
+    fair = dict(fused)
+    for cid, cosine in raised.items():
+        scaled = (cosine - low) / span
+        if scaled > fair.get(cid, 0.0):
+            fair[cid] = scaled
+    return fair
+
+
 def rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
     scores: dict[str, float] = {}
     for ranking in rankings:
@@ -126,7 +160,7 @@ class HybridRetriever(BaseRetriever):
         fetch_k = self.settings.candidates
         vector = self.store.embeddings.embed_query(query)
         dense_hits = self.store.dense_search(vector, fetch_k, where=limits.chroma_where())
-        versions = {cid: version for cid, _, version in dense_hits}
+        versions = {cid: version for cid, _, version, _ in dense_hits}
         lexical: list[str] = []
         doc_tokens: dict[str, list[str]] = {}
         q_tokens: list[str] = []
@@ -149,7 +183,7 @@ class HybridRetriever(BaseRetriever):
             cid for cid, (aid, h) in versions.items()
             if aid in committed and committed[aid].article_hash == h
         }
-        dense = [(cid, score) for cid, score, _ in dense_hits if cid in visible]
+        dense = [(cid, score) for cid, score, _, _ in dense_hits if cid in visible]
         dense_scores = dict(dense)
         lexical_ranks: dict[str, int] = {}
         if not self.settings.hybrid:
@@ -174,6 +208,10 @@ class HybridRetriever(BaseRetriever):
                     dense_scores,
                     {cid: scores.get(cid, 0.0) for cid in set(lexical) | set(dense_scores)},
                     self.settings.dense_weight,
+                )
+                fused = language_fair(
+                    fused, dense_scores, self._languages(dense_hits, visible), language_of(query),
+                    self.settings.min_dense_score - self.settings.min_dense_score_en,
                 )
         ranked_all = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
         best = ranked_all[: k or self.settings.k]
@@ -208,6 +246,18 @@ class HybridRetriever(BaseRetriever):
                 )
             )
         return passages, view
+
+    def _languages(
+        self, dense_hits: list[tuple[str, float, tuple[str, str], str | None]], visible: set[str]
+    ) -> dict[str, str | None]:
+        """The language of each visible dense candidate: recorded with the chunk, or (in an index
+        written before chunks recorded theirs) told from its text."""
+        languages = {cid: language for cid, _, _, language in dense_hits if cid in visible}
+        unknown = [cid for cid, language in languages.items() if language is None]
+        if unknown:
+            for cid, (document, _) in self.store.chunks(unknown).items():
+                languages[cid] = language_of(document[:600])
+        return languages
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

@@ -98,6 +98,7 @@ def test_a_question_the_passages_do_not_answer_is_refused_with_what_is_closest(
     [
         ("Qu'a dit le pape Léon XIV du sommet d'Alaska ?", "Léon"),  # the subject is covered, the person is not
         ("Combien de temps a duré le 3e sommet d'Alaska ?", "3e"),  # an ordinal the coverage never has
+        ("Depuis quand le pape Léon XIV parle-t-il du sommet d'Alaska ?", "Léon"),
     ],
 )
 def test_a_question_naming_what_the_passages_never_mention_is_refused_and_says_so(
@@ -106,6 +107,7 @@ def test_a_question_naming_what_the_passages_never_mention_is_refused_and_says_s
     composed = answerer.answer(question, question, passages(), lexical)
     assert composed.refused and not composed.cited
     assert f"« {missing} »" in composed.text.split("mais pas de")[1]
+    assert "« Depuis »" not in composed.text and "« quand »" not in composed.text  # words of the question's frame
 
 
 @pytest.mark.slow

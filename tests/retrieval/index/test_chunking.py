@@ -76,3 +76,11 @@ def test_chunking_any_text(text: str, size: int) -> None:
     for chunk in chunks:
         covered.update(range(chunk.start, chunk.end))
     assert all(i in covered for i, c in enumerate(text) if not c.isspace())
+
+
+def test_each_chunk_records_its_language() -> None:
+    french = "Le sommet s'est tenu en Alaska et les deux présidents ont parlé de la guerre en Ukraine."
+    english = "The summit was held in Alaska and the two presidents talked about the war in Ukraine."
+    chunks = chunk_article(_article(french + "\n\n" + english), 100, 0)
+    assert [c.language for c in chunks] == ["fr", "en"]
+    assert chunks[0].metadata()["language"] == "fr"
