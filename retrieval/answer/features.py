@@ -12,7 +12,11 @@ counts once, at its best-ranked passage). The features, all measured on PIAF dev
   only repeats the question does not answer it);
 * answer type: what the question asks (a number, a date, a duration, a place, a person)
   and whether the sentence holds one;
-* passage: rank, fused score, cosine, lexical rank, the position of the sentence.
+* passage: rank, fused score, cosine, lexical rank, the position of the sentence;
+* across languages: whether the sentence is in the other language than the question's, its
+  cosine then (cross-language cosines run lower), and the share of the question's names and
+  numbers it holds (matched leniently: Kyiv/Kiev, Russia/Russie), the one overlap that crosses
+  languages.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from retrieval.answer.names import mentioned, names, words_of
 from retrieval.index.chunking import split_sentences
 from retrieval.text import language_of
 from retrieval.types import Passage
+
+_NUMBER = re.compile(r"\b\d+\b")
 
 ANSWER_TYPES = ("number", "date", "duration", "place", "person")
 
@@ -153,7 +160,7 @@ FEATURES = (
     "cov", "cov_gap", "cov_prev", "cov_next", "cov_window", "new_terms", "cov_title",
     "passage_cov", "passage_rrank", "passage_score", "passage_dense", "passage_dense_gap", "lexical_rrank",
     "top_article", "sentence_index", "first_sentence", "article_start", "log_chars", "short",
-    "cross_language",
+    "cross_language", "cross_cos", "names_cov", "cross_names_cov",
     *(f"asks_{t}" for t in ANSWER_TYPES), "asks_none",
     *(f"holds_{t}" for t in ANSWER_TYPES), "holds_names",
     *(f"match_{t}" for t in ANSWER_TYPES), "type_missing",
@@ -229,6 +236,8 @@ def featurize(
     best_dense = max(dense, default=0.0)
     q_set = set(q_terms)
     top_article = passages[0].article_id if passages else None
+    # names and numbers are written alike in both languages: the one overlap that crosses them
+    wanted = [*names(question), *dict.fromkeys(_NUMBER.findall(question))]
     for i, c in enumerate(cands):
         passage = passages[c.passage]
         members = by_passage[c.passage]
@@ -257,7 +266,13 @@ def featurize(
         row[col["article_start"]] = float(c.index == 0 and passage.position == 0)
         row[col["log_chars"]] = math.log(1 + len(c.text))
         row[col["short"]] = float(len(c.text) < 40)
-        row[col["cross_language"]] = float(c.language != question_language)
+        cross = float(c.language != question_language)
+        row[col["cross_language"]] = cross
+        row[col["cross_cos"]] = cross * cos[i]
+        if wanted:
+            words = words_of([c.text])
+            row[col["names_cov"]] = sum(mentioned(w, words) for w in wanted) / len(wanted)
+            row[col["cross_names_cov"]] = cross * row[col["names_cov"]]
         held = holds(c.text)
         for t in ANSWER_TYPES:
             row[col[f"asks_{t}"]] = float(kind == t)

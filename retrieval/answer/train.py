@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
+    from retrieval.answer.features import FEATURES
     from retrieval.answer.model import SentenceModel, Thresholds
     from retrieval.answer.vectors import SentenceVectors, cache_path, model_key
     from retrieval.evaluation.squad import (
@@ -180,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         cache = args.features_cache.with_suffix(f".{name}.npz") if args.features_cache else None
         if cache and cache.exists():
             loaded = np.load(cache)
-            return {k: loaded[k] for k in loaded.files}
+            if loaded["X"].shape[1] == len(FEATURES):
+                return {k: loaded[k] for k in loaded.files}
+            log.info("%s was collected with other features: collecting again", cache)
         if service is None:
             write_corpus(dataset, local.corpus_dir)
             service = open_service(local, create=True)
@@ -246,7 +249,6 @@ def main(argv: list[str] | None = None) -> int:
         report(f"out of fold, {language} questions", part, best_probs[mask])
     final = fit(data, best_c)  # all training questions; thresholds from the out-of-fold probabilities
     scaler, logistic = final.named_steps["standardscaler"], final.named_steps["logisticregression"]
-    from retrieval.answer.features import FEATURES
 
     shipped = SentenceModel(
         features=FEATURES,
