@@ -275,6 +275,7 @@ class AnsweringService:
         on answering (a bot, the REPL), so what questions read of the index is brought up to
         date now rather than in the next question; a one-shot ``newsbot reindex`` skips it."""
         with self._write_lock, self._process_lock():
+            self.store.record_chunk_languages()  # once, for an index from before chunks recorded it
             indexer = Indexer(self.store, self.settings, on_written=self._prepare_sentences)
             report = indexer.reindex(progress=progress, full_check=full_check)
             if answering:

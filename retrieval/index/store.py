@@ -173,7 +173,7 @@ class IndexStore:
                     raise
                 records = self.client.create_collection(
                     self.manifest_name,
-                    metadata={**self.fingerprint(), "generation": 0, "dirty": False},
+                    metadata={**self.fingerprint(), "generation": 0, "dirty": False, "chunk_languages": True},
                     embedding_function=None,
                 )
             meta = records.metadata or {}
@@ -399,6 +399,32 @@ class IndexStore:
     def count(self) -> int:
         with translate_store_errors(self.settings):
             return int(self.vectors.count())
+
+    def record_chunk_languages(self) -> int:
+        """Give their language to the chunks of an index written before chunks recorded it
+        (metadata only, read from each chunk's text; once per index); returns the chunks given one.
+        Until then retrieval tells the language of each dense candidate from its text, per question."""
+        if self._meta().get("chunk_languages"):
+            return 0
+        from retrieval.text import language_of
+
+        done = 0
+        with translate_store_errors(self.settings):
+            for page in pages(self.vectors, include=["documents", "metadatas"]):
+                ids, metas = [], []
+                for cid, document, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                    if not (meta or {}).get("language"):
+                        ids.append(cid)
+                        metas.append({**(meta or {}), "language": language_of(document or "")})
+                if ids:
+                    self.vectors.update(ids=ids, metadatas=metas)
+                    done += len(ids)
+            meta = dict(self._meta())
+            meta["chunk_languages"] = True
+            self.records.modify(metadata=meta)
+        if done:
+            log.info("recorded the language of %d chunks written before chunks recorded it", done)
+        return done
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id in the collection, committed or not."""

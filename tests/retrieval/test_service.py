@@ -227,3 +227,19 @@ def test_a_second_writer_waits_for_the_first(service, corpus: Path, caplog) -> N
     assert done.is_set()
     assert any("another newsbot process is writing the index" in r.message for r in caplog.records)
     assert any(a.article_id == "attente" for a in service.latest(10))
+
+
+def test_an_index_from_before_chunks_recorded_their_language_is_given_it_once(service) -> None:
+    store = service.store
+    ids = store.chunk_ids()
+    store.vectors.update(ids=ids, metadatas=[{"language": None}] * len(ids))  # None removes a key
+    meta = store._meta()
+    meta["chunk_languages"] = False
+    store.records.modify(metadata=meta)
+    assert all("language" not in m for _, m in store.chunks(ids).values())
+    before = service.ask("Où aura lieu la rencontre entre Poutine et Trump ?")  # told from the texts meanwhile
+    service.reindex()
+    assert {m.get("language") for _, m in store.chunks(ids).values()} <= {"fr", "en"}
+    assert all(m.get("language") for _, m in store.chunks(ids).values())
+    assert store.record_chunk_languages() == 0  # once
+    assert service.ask("Où aura lieu la rencontre entre Poutine et Trump ?").answer == before.answer
