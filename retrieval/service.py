@@ -163,6 +163,7 @@ class AnsweringService:
 
     def _load_coverage(self) -> tuple[int, Coverage]:
         cached = load_coverage(self.store)
+        cached[1].title_index()  # « depuis le sommet » dates the summit from it: built now, not in a question
         self._coverage = cached
         return cached
 

@@ -69,13 +69,19 @@ _STOP = {
 def _terms(text: str) -> set[str]:
     """Folded words of 3+ letters (and numbers), cut to 5 characters: a crude stem good for titles
     in both languages (« sommet »/« sommets », "summit"/"summits")."""
-    return {fold(w)[:5] for w in _WORD.findall(text) if fold(w) and fold(w) not in _STOP}
+    terms = set()
+    for word in _WORD.findall(text):
+        folded = fold(word)
+        if folded and folded not in _STOP:
+            terms.add(folded[:5])
+    return terms
 
 
 @dataclass
 class Coverage:
     outlets: OutletDirectory = field(default_factory=OutletDirectory)
     articles: list[ArticleRef] = field(default_factory=list)
+    _title_index: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_entries(cls, entries: Iterable[ManifestEntry]) -> Coverage:
@@ -136,6 +142,18 @@ class Coverage:
     def newest_day(self) -> dt.date | None:
         return max(self.dated(), default=None)
 
+    def title_index(self) -> dict[str, list[int]]:
+        """Each title term (see :func:`_terms`) → the dated articles whose title holds it, built once
+        per coverage (the service builds it with the coverage, not in a question)."""
+        if self._title_index is None:
+            index: dict[str, list[int]] = {}
+            for i, article in enumerate(self.articles):
+                if article.day is not None:
+                    for term in _terms(article.title):
+                        index.setdefault(term, []).append(i)
+            self._title_index = index
+        return self._title_index
+
     def date_event(self, phrase: str) -> EventDate | None:
         """The day of an event named by ``phrase`` (« le sommet d'Alaska »): among dated articles whose
         title holds every word of the phrase, the day most of them were published (coverage peaks on
@@ -144,7 +162,12 @@ class Coverage:
         wanted = _terms(phrase)
         if not wanted:
             return None
-        days = sorted(a.day for a in self.articles if a.day is not None and wanted <= _terms(a.title))
+        index = self.title_index()
+        postings = sorted((index.get(term, ()) for term in wanted), key=len)
+        if not postings[0]:
+            return None
+        common = set(postings[0]).intersection(*postings[1:])
+        days = sorted(day for i in common if (day := self.articles[i].day) is not None)
         if len(days) < 2:
             return None
         counts = Counter(days)
