@@ -33,6 +33,7 @@ from retrieval.errors import (
     is_disk_full,
 )
 from retrieval.index.lexicon import LexicalRow, Lexicon
+from retrieval.index.scope import ScopeFilter
 from retrieval.settings import Settings
 from retrieval.types import ArticleInfo, Chunk
 
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 1
 _PAGE = 2000
+# a scoped dense search asks for this many times k unfiltered before Chroma's own (slow) filter
+WIDER = (4, 20)
 
 Batch = list[tuple[list[Chunk], list[str], list[list[float]]]]  # (chunks, stored texts, vectors) per article
 
@@ -457,19 +460,46 @@ class IndexStore:
         return ids, docs, metas
 
     def dense_search(
-        self, query_vector: list[float], k: int, *, where: dict[str, Any] | None = None
+        self, query_vector: list[float], k: int, *, scope: ScopeFilter | None = None
     ) -> list[tuple[str, float, tuple[str, str], str | None]]:
         """(chunk id, cosine similarity, (article id, article hash), language) of the ``k`` nearest
-        chunks (among those matching ``where``); the language is None in an index written before
-        chunks recorded theirs."""
+        chunks within ``scope``; the language is None in an index written before chunks recorded
+        theirs.
+
+        Chroma filters a query on metadata by first listing every chunk the ``where`` admits: at
+        100k chunks a date range took 0.4–0.9 s against ~10 ms unfiltered. So a scoped search
+        first asks for the nearest :data:`WIDER` × ``k`` chunks unfiltered and keeps those the
+        scope admits, in order: when ``k`` of them pass (or the whole index was looked at), they
+        are the ``k`` nearest in scope. Only a narrow scope falls back to Chroma's filter."""
+        if scope is None or scope.empty:
+            return [hit for hit, _ in self._nearest(query_vector, k, None)]
+        for i, factor in enumerate(WIDER):
+            wide = self._nearest(query_vector, k * factor, None)
+            kept = [
+                hit for hit, meta in wide
+                if scope.admits(meta.get("day"), meta.get("outlet"), meta.get("host"), seen=meta.get("date_kind") == "seen")
+            ]
+            if len(kept) >= k or len(wide) < k * factor:
+                return kept[:k]
+            following = WIDER[i + 1] if i + 1 < len(WIDER) else 0
+            if len(kept) * following < k * factor:  # at this rate the next width would not find k either
+                break
+        return [hit for hit, _ in self._nearest(query_vector, k, scope.chroma_where())]
+
+    def _nearest(
+        self, query_vector: list[float], k: int, where: dict[str, Any] | None
+    ) -> list[tuple[tuple[str, float, tuple[str, str], str | None], dict[str, Any]]]:
         with translate_store_errors(self.settings):
             result = self.vectors.query(
                 query_embeddings=[query_vector], n_results=k, where=where, include=["distances", "metadatas"]
             )
         return [
             (
-                cid, 1.0 - float(dist), (str(meta.get("article_id")), str(meta.get("article_hash"))),
-                str(meta["language"]) if meta.get("language") else None,
+                (
+                    cid, 1.0 - float(dist), (str(meta.get("article_id")), str(meta.get("article_hash"))),
+                    str(meta["language"]) if meta.get("language") else None,
+                ),
+                meta,
             )
             for cid, dist, meta in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=False)
         ]

@@ -144,3 +144,26 @@ def test_with_an_llm_the_scope_decides_its_passages_and_the_prompt_dates_them(
     assert "Today is 2025-08-17" in system and "Today: 2025-08-17" in user
     assert 'date="2025-08-16" source="Exemple Info"' in user
     assert "Daily Courier" not in user and "dailycourier" not in user  # the outlet filter decides the passages
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        QueryScope(since="2025-08-15"),
+        QueryScope(until="2025-08-15"),
+        QueryScope(since="2025-08-15", until="2025-08-16"),
+        QueryScope(sources=("Exemple Info",)),
+        QueryScope(since="2030-01-01"),
+    ],
+)
+def test_a_scoped_dense_search_finds_what_chromas_filter_finds(service, scope: QueryScope, monkeypatch) -> None:
+    from retrieval.index import store as store_module
+    from retrieval.index.scope import ScopeFilter
+
+    store = service.store
+    vector = store.embeddings.embed_query("How long did the Anchorage summit last?")
+    limits = ScopeFilter.of(scope)
+    by_chroma = [hit for hit, _ in store._nearest(vector, 3, limits.chroma_where())]
+    assert store.dense_search(vector, 3, scope=limits) == by_chroma  # the unfiltered nearest, kept in scope
+    monkeypatch.setattr(store_module, "WIDER", (1,))  # too few in scope among the nearest k: Chroma's filter decides
+    assert store.dense_search(vector, 3, scope=limits) == by_chroma
