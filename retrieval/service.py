@@ -163,7 +163,6 @@ class AnsweringService:
 
     def _load_coverage(self) -> tuple[int, Coverage]:
         cached = load_coverage(self.store)
-        cached[1].title_index()  # « depuis le sommet » dates the summit from it: built now, not in a question
         self._coverage = cached
         return cached
 
@@ -280,7 +279,7 @@ class AnsweringService:
             indexer = Indexer(self.store, self.settings, on_written=self._prepare_sentences)
             report = indexer.reindex(progress=progress, full_check=full_check)
             if answering:
-                self.coverage()
+                self.coverage().title_index()
             return report
 
     def _prepare_sentences(self, texts: list[str]) -> None:
@@ -305,16 +304,18 @@ class AnsweringService:
         timer), never inside a user's question. Returns the articles brought in step.
         """
         changed = self.store.sync_lexicon(full=full)
-        self.coverage()  # brought up to date now, not in the next question
+        self.coverage().title_index()  # brought up to date now, not in the next question
         return changed
 
     def latest(self, n: int = 5) -> list[ArticleInfo]:
         return self.store.latest(n)
 
     def warm_up(self) -> None:
-        """Load the model, the retrieval view and the coverage now, so the first question is not slow."""
+        """Load the model, the retrieval view and the coverage (with the index of its titles that
+        dates « le sommet »), so the first question is not slow. A one-shot ask skips it: it builds
+        the title index only if its question names an event."""
         self.retriever.view()
-        self.coverage()
+        self.coverage().title_index()
         self.store.embeddings.embed_query("warm up")
 
 
