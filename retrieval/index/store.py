@@ -418,7 +418,7 @@ class IndexStore:
                 for cid, document, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
                     if not (meta or {}).get("language"):
                         ids.append(cid)
-                        metas.append({**(meta or {}), "language": language_of(document or "")})
+                        metas.append({"language": language_of(document or "")})  # merged into the chunk's metadata
                 if ids:
                     self.vectors.update(ids=ids, metadatas=metas)
                     done += len(ids)

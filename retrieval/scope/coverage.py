@@ -144,7 +144,7 @@ class Coverage:
 
     def title_index(self) -> dict[str, list[int]]:
         """Each title term (see :func:`_terms`) → the dated articles whose title holds it, built once
-        per coverage (the service builds it with the coverage, not in a question)."""
+        per coverage (a bot or the REPL builds it before questions: ``AnsweringService.warm_up``)."""
         if self._title_index is None:
             index: dict[str, list[int]] = {}
             for i, article in enumerate(self.articles):

@@ -240,6 +240,6 @@ def test_an_index_from_before_chunks_recorded_their_language_is_given_it_once(se
     before = service.ask("Où aura lieu la rencontre entre Poutine et Trump ?")  # told from the texts meanwhile
     service.reindex()
     assert {m.get("language") for _, m in store.chunks(ids).values()} <= {"fr", "en"}
-    assert all(m.get("language") for _, m in store.chunks(ids).values())
+    assert all(m.get("language") and m.get("article_id") for _, m in store.chunks(ids).values())  # merged, not replaced
     assert store.record_chunk_languages() == 0  # once
     assert service.ask("Où aura lieu la rencontre entre Poutine et Trump ?").answer == before.answer
