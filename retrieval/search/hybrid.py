@@ -159,7 +159,7 @@ class HybridRetriever(BaseRetriever):
         limits = ScopeFilter.of(scope)
         fetch_k = self.settings.candidates
         vector = self.store.embeddings.embed_query(query)
-        dense_hits = self.store.dense_search(vector, fetch_k, scope=limits)
+        dense_hits = self.store.dense_search(vector, fetch_k, scope=limits, size=view.size)
         versions = {cid: version for cid, _, version, _ in dense_hits}
         lexical: list[str] = []
         doc_tokens: dict[str, list[str]] = {}

@@ -165,5 +165,6 @@ def test_a_scoped_dense_search_finds_what_chromas_filter_finds(service, scope: Q
     limits = ScopeFilter.of(scope)
     by_chroma = [hit for hit, _ in store._nearest(vector, 3, limits.chroma_where())]
     assert store.dense_search(vector, 3, scope=limits) == by_chroma  # the unfiltered nearest, kept in scope
+    assert store.dense_search(vector, 3, scope=limits, size=10) == by_chroma  # a small index: not the widest width
     monkeypatch.setattr(store_module, "WIDER", (1,))  # too few in scope among the nearest k: Chroma's filter decides
     assert store.dense_search(vector, 3, scope=limits) == by_chroma
