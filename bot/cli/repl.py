@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +18,8 @@ from retrieval.types import Answer, Turn
 if TYPE_CHECKING:
     from bot.settings import AppSettings
 
+# a line opening with a slash and a word ("/quit", "/help"), as commands are typed in Discord
+_SLASH_COMMAND = re.compile(r"/[A-Za-z]+(?:\s|$)")
 log = logging.getLogger("newsbot")
 
 HELP = """Ask a question about the coverage; follow-up questions use the conversation.
@@ -126,6 +129,8 @@ class Repl:
             return True
         if text.startswith(":"):
             return self.command(text)
+        if _SLASH_COMMAND.match(text):  # "/quit", as in Discord: a command, never a question
+            return self.command(":" + text[1:])
         streamed: list[str] = []
 
         def on_token(token: str) -> None:

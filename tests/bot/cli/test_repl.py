@@ -75,3 +75,9 @@ def test_spinner_on_a_terminal_only() -> None:
 
 def test_safe_makes_controls_visible() -> None:
     assert safe("a\x1b[2Jb\x07c\u202ed\ttab\nline") == "a^[[2Jb^Gc<U+202E>d\ttab\nline"
+
+
+def test_a_command_typed_with_a_slash_is_a_command_not_a_question(tmp_path: Path) -> None:
+    out = chat(tmp_path, Style.for_stream(io.StringIO()), ["/help", "/nope", "/quit", "Où ?"])
+    assert ":quit" in out and "Unknown command :nope" in out
+    assert LONG not in out  # "/quit" left before the question; nothing was asked
