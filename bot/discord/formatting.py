@@ -81,7 +81,7 @@ def escape_text(text: str) -> str:
     pos = 0
     for m in _CITATION.finditer(text):
         out.append(escape_markdown(text[pos : m.start()]))
-        out.append(m.group())
+        out.append(_SPACE.sub(" ", m.group()))  # a marker's tabs shown as spaces
         pos = m.end()
     out.append(escape_markdown(text[pos:]))
     return "".join(out)

@@ -149,6 +149,13 @@ def test_control_characters_and_direction_overrides_are_removed() -> None:
     assert "rouge" in rendered and "fin" in rendered
 
 
+def test_a_citation_marker_spread_with_tabs_is_shown_with_spaces() -> None:
+    answer = Answer(question="q", answer="Texte [1\t\t,\t2].", refused=False,
+                    sources=[Source(1, "a", "a#0", "t", None, None, "x", 1.0, True)])
+    rendered = render_answer(answer)
+    assert unsafe(rendered) == [] and "[1 , 2]" in rendered, repr(rendered)
+
+
 def test_titles_are_capped_and_an_answer_is_never_more_than_a_few_messages() -> None:
     long_title = "Sommet " * 14_000  # ~95 KB of front-matter title
     sources = [Source(n, f"art-{n}", f"art-{n}#0", long_title, "2025-08-14", "https://ex.org/" + "x" * 5000,
