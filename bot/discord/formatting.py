@@ -314,12 +314,21 @@ def _before_escape(text: str, start: int, cut: int) -> int:
     and before a backslash that escapes the character after it (an escape cut in two would leave
     that character bare: ``\\[`` → ``[``)."""
     marker = _OPEN_MARKER.search(text, start, cut)
-    if marker is not None and marker.start() > start:
-        cut = marker.start()
+    if marker is not None and marker.start() > start and not _escaped(text, start, marker.start()):
+        cut = marker.start()  # (an escaped "\\[" opens no marker: cutting after "\\[1," is safe)
+    if not _escaped(text, start, cut):
+        return cut
+    # keep the escape with its character: before the backslash, or after the character when the
+    # backslash opens the piece (a piece of one backslash would leave the next one's bracket bare)
+    return cut - 1 if cut - 1 > start else cut + 1
+
+
+def _escaped(text: str, start: int, pos: int) -> bool:
+    """Whether ``text[pos]`` follows a backslash that escapes it (an odd run of them since ``start``)."""
     run = 0
-    while cut - run - 1 > start and text[cut - run - 1] == "\\":
+    while pos - run - 1 >= start and text[pos - run - 1] == "\\":
         run += 1
-    return cut - 1 if run % 2 else cut
+    return run % 2 == 1
 
 
 def message_parts(text: str, max_messages: int = MAX_MESSAGES, limit: int = DISCORD_LIMIT) -> list[str]:
