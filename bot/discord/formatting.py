@@ -313,6 +313,11 @@ def _before_escape(text: str, start: int, cut: int) -> int:
     """``cut`` moved back before the opening of a citation marker it would cut (``[1,`` | ``2]``),
     and before a backslash that escapes the character after it (an escape cut in two would leave
     that character bare: ``\\[`` → ``[``)."""
+    for whole in _CITATION.finditer(text, max(start, cut - 40), min(len(text), cut + 40)):
+        if whole.start() < cut < whole.end() and not _escaped(text, start, whole.start()):
+            # a marker the spans above missed (inside a bare link's run of characters): kept whole,
+            # before the cut, or after it when the piece would hold nothing else
+            return whole.start() if whole.start() > start else whole.end()
     marker = _OPEN_MARKER.search(text, start, cut)
     if marker is not None and marker.start() > start and not _escaped(text, start, marker.start()):
         cut = marker.start()  # (an escaped "\\[" opens no marker: cutting after "\\[1," is safe)
