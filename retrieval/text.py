@@ -36,6 +36,7 @@ _FRAME_WORDS = {
     "some", "many", "much", "most", "more", "number", "whom", "whose", "then", "than", "into", "over",
     "depuis", "quoi", "lequel", "laquelle", "lesquels", "lesquelles", "ils", "elles", "leur", "leurs",
     "ces", "ses", "son", "sa", "avec", "selon", "ont", "été", "fait", "avait", "avaient", "était",
+    "or", "a", "according", "as", "at", "i", "ou", "will", "would", "shall", "must",
 }
 
 

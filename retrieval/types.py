@@ -68,6 +68,14 @@ class Passage:
     lexical_rank: int | None = None
     source: str | None = None
     date_kind: str | None = None  # "published" or "seen" (no date of its own: when newsbot first saw it)
+    language: str | None = None  # "fr" or "en", recorded with the chunk at index time (None: not recorded)
+
+    def written_in(self) -> str:
+        """The passage's language: the one recorded with its chunk, else told from its text (an
+        index written before chunks recorded theirs, or a passage built without it)."""
+        from retrieval.text import language_of
+
+        return self.language or language_of(self.text[:600])
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,7 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         # words are compared in the question's language: over passages in the other one, the
         # nearest passages are named instead
-        same_language = all(language_of(p.text[:600]) == language for p in nearest)
+        same_language = all(p.written_in() == language for p in nearest)
         for word in re.findall(r"[^\W_]+", query) if same_language else ():
             terms = lexical.analyzer.tokens(word)
             if len(terms) == 1 and terms[0] not in seen and len(word) > 2 and not is_function_word(word):

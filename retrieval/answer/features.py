@@ -29,7 +29,6 @@ from typing import Any, Protocol
 
 from retrieval.answer.names import mentioned, names, words_of
 from retrieval.index.chunking import split_sentences
-from retrieval.text import language_of
 from retrieval.types import Passage
 
 _NUMBER = re.compile(r"\b\d+\b")
@@ -145,7 +144,7 @@ def candidates(passages: Sequence[Passage], min_chars: int = 12) -> list[Candida
     seen: set[str] = set()
     out: list[Candidate] = []
     for p_index, passage in enumerate(passages):
-        language = language_of(passage.text[:600])
+        language = passage.written_in()
         for s_index, sentence in enumerate(split_sentences(passage.text)):
             key = " ".join(sentence.split())
             if len(key) < min_chars or key in seen or _ASKING.search(key):

@@ -23,21 +23,18 @@ import re
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
 
-from retrieval.text import fold_accents
+from retrieval.text import fold_accents, is_function_word
 
 SIMILAR = 0.72  # Kyiv/Kiev 0.75, Japan/Japon 0.8; Haaland/Holland 0.71 and Eurovision/Europe 0.5 stay apart
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _ORDINAL = re.compile(r"^\d+(?:e|er|ère|ème|eme|th|st|nd|rd)$", re.I)
 _DEMONYM = re.compile(r"(?:ian|ean|ese|ish)$")
-# capitalised words that are not names: question words, titles, months and days, in both languages
+# capitalised words that are not names, besides the grammar and question words of
+# :func:`retrieval.text.is_function_word`: titles, months and days, in both languages
 _NOT_NAMES = frozenset(
     fold_accents(w).lower()
     for w in (  # noqa: SIM905 (a word list reads better as text)
-        "what who whom whose when where why how which is are was were did does do and or the a an in on of "
-        "according as at by for from to with has have had can could will would should may might i "
-        "que qui quoi quel quelle quels quelles quand où comment pourquoi combien est sont a ont le la les "
-        "un une des du de selon et ou en au aux dans sur par pour avec il elle ils elles "
         "president président prime minister ministre premier chancellor chancelier king queen roi reine "
         "mr mrs ms m mme dr general général secretary secrétaire chief chef state états etat état "
         "january february march april may june july august september october november december "
@@ -75,7 +72,7 @@ def is_name(word: str, *, first: bool = False) -> bool:
     """A capitalised word that is not the question's first, a title, a month, a demonym or an abbreviation."""
     folded = fold(word)
     return not (
-        first or len(word) < 3 or not word[0].isupper() or folded in _NOT_NAMES
+        first or len(word) < 3 or not word[0].isupper() or folded in _NOT_NAMES or is_function_word(word)
         or word.isupper() or bool(_DEMONYM.search(folded)) or any(ch.isdigit() for ch in word)
     )
 

@@ -41,7 +41,7 @@ def newest_passages(store: IndexStore, scope: QueryScope, k: int) -> list[Passag
             chunk_id=f"{e.article_id}:{e.article_hash}:0", article_id=e.article_id, title=e.title,
             text=passage_text(document, e.title), score=round(1.0 / (len(passages) + 1), 6),
             date=meta.get("date"), url=meta.get("url"), source=meta.get("source"), position=0,
-            date_kind=meta.get("date_kind"),
+            date_kind=meta.get("date_kind"), language=meta.get("language"),
         ))
     return passages
 

@@ -39,7 +39,7 @@ OTHER_LANGUAGE_LOOKAHEAD = 8
 
 
 def other_language_slot(
-    query: str,
+    language: str,
     best: list[tuple[str, float]],
     others: list[tuple[str, float]],
     fused: dict[str, float],
@@ -55,11 +55,13 @@ def other_language_slot(
     rarely reach the k, even when they alone hold the fact (the newest report is often in the
     other language). Their sentences are scored across languages by the answer model.
     """
-    language = language_of(query)
 
     def language_of_chunk(cid: str) -> str | None:
         entry = stored.get(cid)
-        return language_of(entry[0][:600]) if entry else None
+        if entry is None:
+            return None
+        document, meta = entry
+        return str(meta.get("language") or language_of(document[:600]))
 
     if any(language_of_chunk(cid) not in (language, None) for cid, _ in best):
         return best
@@ -158,6 +160,7 @@ class HybridRetriever(BaseRetriever):
         view = view if view is not None else self.view()
         limits = ScopeFilter.of(scope)
         fetch_k = self.settings.candidates
+        language = language_of(query)
         vector = self.store.embeddings.embed_query(query)
         dense_hits = self.store.dense_search(vector, fetch_k, scope=limits, size=view.size)
         versions = {cid: version for cid, _, version, _ in dense_hits}
@@ -210,7 +213,7 @@ class HybridRetriever(BaseRetriever):
                     self.settings.dense_weight,
                 )
                 fused = language_fair(
-                    fused, dense_scores, self._languages(dense_hits, visible), language_of(query),
+                    fused, dense_scores, self._languages(dense_hits, visible), language,
                     self.settings.min_dense_score - self.settings.min_dense_score_en,
                 )
         ranked_all = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
@@ -222,7 +225,7 @@ class HybridRetriever(BaseRetriever):
         ][:OTHER_LANGUAGE_LOOKAHEAD]
         stored = self.store.chunks([cid for cid, _ in best] + [cid for cid, _ in others])
         if others and len(best) > 1:
-            best = other_language_slot(query, best, others, fused, stored)
+            best = other_language_slot(language, best, others, fused, stored)
         passages = []
         for cid, score in best:
             if cid not in stored:  # removed since the search: gone
@@ -243,6 +246,7 @@ class HybridRetriever(BaseRetriever):
                     dense_score=dense_scores.get(cid),
                     lexical_rank=lexical_ranks.get(cid),
                     date_kind=meta.get("date_kind"),
+                    language=meta.get("language"),
                 )
             )
         return passages, view

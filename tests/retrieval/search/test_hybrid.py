@@ -11,10 +11,12 @@ def test_the_last_place_goes_to_a_close_passage_in_the_other_language_when_none_
     stored = {f"fr{i}": (fr, {}) for i in range(3)} | {"en1": (en, {}), "fr9": (fr, {})}
     best = [("fr0", 0.9), ("fr1", 0.8), ("fr2", 0.7)]
     fused = {"fr0": 0.9, "fr1": 0.8, "fr2": 0.7, "fr9": 0.6, "en1": 0.5}
-    question = "Combien de points compte désormais le plan de paix ?"
-    swapped = other_language_slot(question, best, [("fr9", 0.88), ("en1", 0.86)], fused, stored)
+    swapped = other_language_slot("fr", best, [("fr9", 0.88), ("en1", 0.86)], fused, stored)
     assert swapped == [("fr0", 0.9), ("fr1", 0.8), ("en1", 0.5)]
     # one passage in the other language already there, or none close enough: unchanged
-    assert other_language_slot(question, [*best[:2], ("en1", 0.5)], [("fr9", 0.88)], fused, stored) == [
+    assert other_language_slot("fr", [*best[:2], ("en1", 0.5)], [("fr9", 0.88)], fused, stored) == [
         *best[:2], ("en1", 0.5)]
-    assert other_language_slot(question, best, [("fr9", 0.88)], fused, stored) == best
+    assert other_language_slot("fr", best, [("fr9", 0.88)], fused, stored) == best
+    # the language recorded with the chunk is the one used (its text alone would not tell)
+    stored["en2"] = ("Zelensky, Witkoff, Kushner : 19 points.", {"language": "en"})
+    assert other_language_slot("fr", best, [("en2", 0.87)], fused, stored)[-1] == ("en2", 0.0)
