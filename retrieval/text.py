@@ -37,6 +37,10 @@ _FRAME_WORDS = {
     "depuis", "quoi", "lequel", "laquelle", "lesquels", "lesquelles", "ils", "elles", "leur", "leurs",
     "ces", "ses", "son", "sa", "avec", "selon", "ont", "été", "fait", "avait", "avaient", "était",
     "or", "a", "according", "as", "at", "i", "ou", "will", "would", "shall", "must",
+    # the auxiliaries and light verbs a question is built with (« Quel temps fera-t-il ? »)
+    "être", "sera", "seront", "serait", "seraient", "avoir", "aura", "auront", "aurait", "auraient",
+    "faire", "fera", "feront", "ferait", "font", "va", "vont", "peut", "peuvent", "pourrait", "doit",
+    "doivent", "be", "get", "gets", "got", "going",
 }
 
 
