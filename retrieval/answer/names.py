@@ -69,10 +69,12 @@ def names(question: str) -> list[str]:
 
 
 def is_name(word: str, *, first: bool = False) -> bool:
-    """A capitalised word that is not the question's first, a title, a month, a demonym or an abbreviation."""
+    """A capitalised word (or one capitalised inside: "iPhone", "eBay") that is not the question's
+    first, a title, a month, a demonym or an abbreviation."""
     folded = fold(word)
+    capitalised = word[0].isupper() or any(ch.isupper() for ch in word[1:])
     return not (
-        first or len(word) < 3 or not word[0].isupper() or folded in _NOT_NAMES or is_function_word(word)
+        first or len(word) < 3 or not capitalised or folded in _NOT_NAMES or is_function_word(word)
         or word.isupper() or bool(_DEMONYM.search(folded)) or any(ch.isdigit() for ch in word)
     )
 

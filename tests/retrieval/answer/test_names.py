@@ -12,6 +12,7 @@ from retrieval.answer.names import absent_names, is_ordinal, mentioned, names, w
         ("Qu'a déclaré Xi Jinping à propos du plan de paix américain ?", ["Jinping"]),
         ("Que contient le 20e paquet de sanctions de l'UE contre la Russie ?", ["20e", "Russie"]),
         ("What did Japan's prime minister say about the EU's 19th package?", ["Japan", "19th"]),
+        ("Quand sortira le prochain iPhone ?", ["iPhone"]),  # capitalised inside
         # question words, titles, months, demonyms and abbreviations are not names
         ("How long did the Russian drone stay in Romanian airspace on September 13?", []),
         ("Quand le Président a-t-il parlé à l'OTAN en Août ?", []),
