@@ -149,17 +149,23 @@ def test_the_fuzz_cases_found_stay_fixed() -> None:
 
 @pytest.mark.slow
 def test_fuzz_formatting(tmp_path: Path) -> None:
-    """A bounded coverage-guided fuzz of the Discord formatting code (CI-sized: 60 s)."""
+    """A bounded coverage-guided fuzz of the Discord formatting code (CI-sized: ~1 minute).
+
+    In the test suite the run is reproducible (a fixed seed and number of inputs), so that a
+    gate never fails by chance; ``NEWSBOT_FUZZ_SECONDS=600`` explores instead (a random seed,
+    for that long): what it finds goes to ``fuzz_cases/``."""
     pytest.importorskip("atheris")
-    seconds = os.environ.get("NEWSBOT_FUZZ_SECONDS", "60")  # a longer run: set it higher
+    seconds = os.environ.get("NEWSBOT_FUZZ_SECONDS")
+    budget = [f"-max_total_time={seconds}"] if seconds else ["-runs=120000", "-seed=1"]
     seeds = tmp_path / "corpus"
     seeds.mkdir()
     for i, fragment in enumerate(NASTY):  # starting points: each field holding an attacker's fragment
         (seeds / f"seed-{i}").write_bytes("\x1f".join([fragment] * 8).encode("utf-8"))
     run = subprocess.run(
-        [sys.executable, str(FUZZ), f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-max_len=4096",
+        [sys.executable, str(FUZZ), *budget, "-rss_limit_mb=2048", "-max_len=4096",
          f"-artifact_prefix={tmp_path}/", str(tmp_path / "corpus")],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=600,
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0"}, capture_output=True, text=True,
+        timeout=600,
     )
     found = sorted(p.name for p in tmp_path.glob("crash-*"))
     assert run.returncode == 0 and not found, (found, run.stderr[-3000:])
