@@ -9,9 +9,11 @@
    hash-seeded random unit vector per text, 384 dimensions like the default model): only the
    fill uses it. Everything measured below uses the real default model.
 2. Bot (a fresh process, embedded index): start to first answer, RSS after it, p50/p95 over
-   100 questions; then 10 new articles are written and a `newsbot reindex` process started:
-   the time until the bot answers from one of them, and the slowest answer meanwhile (the
-   bot keeps asking; its lexicon refresh runs in a background thread, as in the bot).
+   100 questions; then 10 new articles are written and a `newsbot reindex` process started on
+   them (`newsbot reindex PATH…`, as `newsbot feeds` does for the files it writes; ``--whole``:
+   a plain `newsbot reindex`, which looks at every file): the time until the bot answers from
+   one of them, and the slowest answer meanwhile (the bot keeps asking; its lexicon refresh
+   runs in a background thread, as in the bot).
 3. One-shot `newsbot ask` (fresh process): wall time and peak RSS.
 4. Unchanged `newsbot reindex`: wall time and peak RSS; disk used by the index.
 """
@@ -129,7 +131,7 @@ def fill(work: Path, chunks: int, piaf: Path) -> dict[str, Any]:
     return {"articles": n, "chunks": report.chunks, "fill_seconds": round(time.perf_counter() - started, 1)}
 
 
-def bot_child(work: Path, piaf: Path) -> None:
+def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
     """The bot's engine in a fresh process (run by the parent with --child)."""
     started = time.perf_counter()
     from bot.settings import load_settings
@@ -149,9 +151,11 @@ def bot_child(work: Path, piaf: Path) -> None:
         latencies.append((time.perf_counter() - t) * 1000)
 
     # 10 new articles and a reindex process; the bot keeps answering and refreshing in the background
+    new_files = []
     for i in range(NEW_ARTICLES):
         write_article(work / "corpus", f"new/{i}", f"Le zorglub numéro {i}",
                       f"Le zorglubinet {i} a été observé pour la première fois à Quimper ce matin. " * 5, "2026-01-01")
+        new_files.append(str((work / "corpus" / f"new/{i}.md").absolute()))
     stop = threading.Event()
 
     def refresher() -> None:
@@ -160,7 +164,8 @@ def bot_child(work: Path, piaf: Path) -> None:
 
     threading.Thread(target=refresher, daemon=True).start()
     reindex_started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "reindex", "--json"], env=env_for(work),
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "reindex", "--json", *([] if whole else new_files)],
+                            env=env_for(work),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     slowest = 0.0
     visible = None
@@ -194,17 +199,18 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--piaf", type=Path, default=REPO.parent / "shared" / "eval" / "piaf-dev.json")
     parser.add_argument("--child", choices=["bot"], help=argparse.SUPPRESS)
+    parser.add_argument("--whole", action="store_true", help="the new articles indexed by a plain `newsbot reindex`")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="newsbot-scale-"))
     if args.child == "bot":
-        bot_child(work, args.piaf)
+        bot_child(work, args.piaf, whole=args.whole)
         return
     result: dict[str, Any] = {"requested_chunks": args.chunks, "embedder_for_fill": "fake (hash-seeded random)"}
     if not (work / "data").exists():
         result.update(fill(work, args.chunks, args.piaf))
     env = env_for(work)
     seconds, peak, out = timed([sys.executable, str(Path(__file__)), "--child", "bot", "--work", str(work),
-                                "--piaf", str(args.piaf)], env)
+                                "--piaf", str(args.piaf), *(["--whole"] if args.whole else [])], env)
     result.update(json.loads(out.strip().splitlines()[-1]))
     result["bot_peak_rss_mb"] = round(peak)
     seconds, peak, _ = timed([sys.executable, "-m", "bot.cli", "ask", "Quel est le nouveau plafond du prix du pétrole ?"],

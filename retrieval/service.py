@@ -39,6 +39,8 @@ from retrieval.settings import Settings
 from retrieval.types import Answer, ArticleInfo, Passage, QueryScope, ReindexReport, Source, Turn
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from retrieval.search.hybrid import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -268,16 +270,17 @@ class AnsweringService:
 
     def reindex(
         self, *, full_check: bool = False, progress: Callable[[int, int], None] | None = None,
-        answering: bool = True,
+        answering: bool = True, paths: Sequence[Path] | None = None,
     ) -> ReindexReport:
         """Bring the index in step with the corpus folder. ``full_check``: hash every file, even
         those whose size and modification time are unchanged. ``answering``: this process goes
         on answering (a bot, the REPL), so what questions read of the index is brought up to
-        date now rather than in the next question; a one-shot ``newsbot reindex`` skips it."""
+        date now rather than in the next question; a one-shot ``newsbot reindex`` skips it.
+        ``paths``: only these article files changed (absolute; see :meth:`Indexer.reindex`)."""
         with self._write_lock, self._process_lock():
             self.store.record_chunk_languages()  # once, for an index from before chunks recorded it
             indexer = Indexer(self.store, self.settings, on_written=self._prepare_sentences)
-            report = indexer.reindex(progress=progress, full_check=full_check)
+            report = indexer.reindex(progress=progress, full_check=full_check, paths=paths)
             if answering:
                 self.coverage().title_index()
             return report

@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bot.cli.main import UsageError, emit_json
@@ -32,6 +33,9 @@ def iso_date(text: str) -> str:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("reindex", help="index new, changed and removed articles of the corpus")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="only these article files changed (new, edited or deleted): the rest of the corpus "
+                        "is not looked at")
     p.add_argument("--rebuild", action="store_true", help="start the index over")
     p.add_argument("--full-check", action="store_true",
                    help="hash every article file, even those whose size and time are unchanged")
@@ -85,11 +89,15 @@ def progress_bar(enabled: bool = True) -> tuple[Any, Any]:
     return update, close
 
 
-def run_reindex(service: Any, *, show_progress: bool, full_check: bool = False, answering: bool = True) -> Any:
-    """``answering``: this process asks questions afterwards (the REPL); a one-shot command does not."""
+def run_reindex(
+    service: Any, *, show_progress: bool, full_check: bool = False, answering: bool = True,
+    paths: list[Path] | None = None,
+) -> Any:
+    """``answering``: this process asks questions afterwards (the REPL); a one-shot command does not.
+    ``paths``: only these article files changed."""
     update, close = progress_bar(show_progress)
     try:
-        return service.reindex(full_check=full_check, progress=update, answering=answering)
+        return service.reindex(full_check=full_check, progress=update, answering=answering, paths=paths)
     finally:
         close()
 
@@ -129,8 +137,12 @@ def cmd_reindex(args: argparse.Namespace, settings: AppSettings) -> int:
     from retrieval.service import open_service
 
     require_corpus(settings)
+    paths = [Path(p).absolute() for p in args.paths] or None
+    if paths and (args.rebuild or args.full_check or args.watch):
+        raise UsageError("PATH arguments do not go with --rebuild, --full-check or --watch (they look at every file)")
     service = open_service(settings, create=True, rebuild=args.rebuild)
-    report = run_reindex(service, show_progress=not args.json, full_check=args.full_check, answering=False)
+    report = run_reindex(service, show_progress=not args.json, full_check=args.full_check, answering=False,
+                         paths=paths)
     print_skipped(report)
     log_unsupported(settings)
     if args.json:

@@ -26,15 +26,17 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_feeds)
 
 
-def reindex_if_needed(args: argparse.Namespace, settings: AppSettings, added: int) -> Any:
-    """Reindex when something was added (the model is not even loaded otherwise)."""
-    if args.no_reindex or not added:
+def reindex_if_needed(args: argparse.Namespace, settings: AppSettings, results: list[Any]) -> Any:
+    """Reindex the files just written, when there are any (the model is not even loaded otherwise):
+    they alone are looked at, however large the corpus."""
+    written = [r.path.absolute() for r in results if r.status == "added" and r.path is not None]
+    if args.no_reindex or not written:
         return None
     from bot.cli.engine import run_reindex
     from retrieval.service import open_service
 
     service = open_service(settings, create=True)
-    return run_reindex(service, show_progress=not args.json, answering=False)
+    return run_reindex(service, show_progress=not args.json, answering=False, paths=written)
 
 
 def say(text: str, *, failed: bool = False) -> None:
@@ -76,7 +78,7 @@ def cmd_add(args: argparse.Namespace, settings: AppSettings) -> int:
     failed = sum(1 for r in results if r.status == "failed")
     if not args.json:
         print_lines([(r.line(), r.status == "failed") for r in results])
-    report = reindex_if_needed(args, settings, added)
+    report = reindex_if_needed(args, settings, results)
     if args.json:
         emit_json(
             {
@@ -101,7 +103,7 @@ def cmd_feeds(args: argparse.Namespace, settings: AppSettings) -> int:
         lines += [(entry.line(), entry.status == "failed") for entry in report.entries]
         print_lines(lines)
         say(report.summary())
-    reindex = reindex_if_needed(args, settings, report.added)
+    reindex = reindex_if_needed(args, settings, report.entries)
     if args.json:
         emit_json({**report.to_dict(), "reindex": reindex.to_dict() if reindex is not None else None})
     elif reindex is not None:

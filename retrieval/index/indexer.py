@@ -10,14 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.embeddings.base import BaseEmbeddings
 from retrieval.index.chunking import chunk_article
 from retrieval.index.store import IndexStore, ManifestEntry
-from retrieval.ingest.corpus import CorpusOptions, CorpusScan, article_id_for, list_corpus, scan_corpus
+from retrieval.ingest.corpus import (
+    CorpusOptions,
+    CorpusScan,
+    article_id_for,
+    list_corpus,
+    scan_corpus,
+    scan_files,
+)
 from retrieval.settings import Settings
 from retrieval.types import Article, Chunk, ReindexReport
 
@@ -113,6 +120,19 @@ class Indexer:
         options = CorpusOptions.from_settings(self.settings)
         return scan_corpus(self.settings.corpus_dir, salt=salt, options=options, known=known)
 
+    def scan_paths(self, paths: Sequence[Path]) -> tuple[CorpusScan, dict[str, ManifestEntry]] | None:
+        """The given files read, and the manifest records of their articles; None when a whole
+        scan is needed (see :func:`scan_files`)."""
+        if not self.settings.corpus_dir.is_dir():
+            return None
+        scan = scan_files(
+            self.settings.corpus_dir, paths, salt=chunk_salt(self.settings),
+            options=CorpusOptions.from_settings(self.settings),
+        )
+        if scan is None or scan.looked_at is None:
+            return None
+        return scan, self.store.entries(sorted(scan.looked_at))
+
     def record_files(self, scan: CorpusScan, removed: list[str]) -> None:
         """Remember each read file's size and time (not for files changed within the last
         seconds: a change in the same clock tick would go unseen, git's "racy" case)."""
@@ -185,15 +205,24 @@ class Indexer:
         self.store.lexicon.set_files_state(generation if exact and not dirty else None, chunks)
 
     def reindex(
-        self, *, progress: Callable[[int, int], None] | None = None, full_check: bool = False
+        self, *, progress: Callable[[int, int], None] | None = None, full_check: bool = False,
+        paths: Sequence[Path] | None = None,
     ) -> ReindexReport:
+        """Bring the index in step with the corpus folder. ``paths``: only these article files
+        changed (a feed's new files, a watcher's events): they alone are read, and the manifest
+        records of their articles alone (what the reindex costs then does not grow with the
+        corpus); a whole scan when they cannot tell (see :func:`scan_files`)."""
         started = time.perf_counter()
-        if not full_check and (report := self.unchanged()) is not None:
-            report.seconds = time.perf_counter() - started
-            log.info("reindex: %s (files unchanged since the last reindex)", report.summary())
-            return report
-        manifest = self.store.manifest()
-        scan = self.scan(manifest, full_check=full_check)
+        partial = self.scan_paths(paths) if paths is not None else None
+        if partial is not None:
+            scan, manifest = partial
+        else:
+            if not full_check and (report := self.unchanged()) is not None:
+                report.seconds = time.perf_counter() - started
+                log.info("reindex: %s (files unchanged since the last reindex)", report.summary())
+                return report
+            manifest = self.store.manifest()
+            scan = self.scan(manifest, full_check=full_check)
         plan = self.plan(scan, manifest)
         # an interrupted run leaves the index marked: only then can uncommitted chunks exist
         interrupted = self.store.is_dirty()
@@ -237,10 +266,16 @@ class Indexer:
         self.record_files(scan, plan.removed)
         plan.report.embedded = done
         changed = interrupted or plan.removed or plan.to_embed
-        # unchanged: the committed articles' chunks, from the manifest already read (counting a
-        # large collection costs seconds)
-        plan.report.chunks = self.store.count() if changed else sum(e.chunks for e in manifest.values())
-        self.remember_files(manifest, plan, plan.report.chunks)
+        if partial is not None:
+            # the file table gains these files; it no longer describes the committed articles at
+            # the index's new generation, so the next whole reindex checks every file once
+            plan.report.chunks = self.store.count()
+            self.record_files(scan, plan.removed)
+        else:
+            # unchanged: the committed articles' chunks, from the manifest already read (counting a
+            # large collection costs seconds)
+            plan.report.chunks = self.store.count() if changed else sum(e.chunks for e in manifest.values())
+            self.remember_files(manifest, plan, plan.report.chunks)
         plan.report.seconds = time.perf_counter() - started
         log.info("reindex: %s", plan.report.summary())
         return plan.report

@@ -39,9 +39,10 @@ class AddResult:
     article_id: str | None = None
     title: str | None = None
     reason: str | None = None
+    path: Path | None = None  # the file written (for a reindex of the new files alone)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "path"}
 
     def line(self) -> str:
         if self.status == "added":
@@ -114,7 +115,7 @@ class Collector:
         self.state.remember(article_id, [*urls, article.url], file_entry(path, corpus, fingerprint, article.url))
         self.state.save()  # after each article: a crash later loses nothing
         log.info("added %s from %s", article_id, url)
-        return AddResult(url, "added", article_id, title=article.title)
+        return AddResult(url, "added", article_id, title=article.title, path=path)
 
     def _target(self, article: Extracted) -> Path:
         folder = self.settings.corpus_dir / site_name(article.url)

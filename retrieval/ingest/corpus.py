@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,8 @@ class CorpusScan:
     unreadable: list[str] = field(default_factory=list)  # folders that could not be listed
     unchanged: dict[str, str] = field(default_factory=dict)  # article id -> hash, files not read (``known``)
     paths: dict[str, Path] = field(default_factory=dict)  # article id -> its file
+    # a scan of some files only (:func:`scan_files`): the article ids looked at, present or gone
+    looked_at: set[str] | None = None
 
     def hides(self, article_id: str) -> bool:
         """True when ``article_id`` may exist in a folder that could not be listed (so it must
@@ -192,6 +194,53 @@ def scan_corpus(
             log.warning("skipped %s: %s", path, exc)
             continue
         seen[article_id] = path
+        scan.articles.append(article)
+    return scan
+
+
+def scan_files(
+    root: Path, paths: Iterable[Path], *, salt: str = "", options: CorpusOptions | None = None
+) -> CorpusScan | None:
+    """Read only the article files ``paths`` (absolute, inside ``root``): the files a feed just
+    wrote, or those a watcher saw change. A path whose file is gone is looked at too (its
+    article is removed); hidden and ``_``-prefixed names and other suffixes are not articles.
+
+    None when only a whole scan can be sure: a folder, a link, or another file giving the same
+    article id (the whole scan decides which of two such files is read). An :class:`ArticleError`
+    when a path is not inside ``root``."""
+    options = options or CorpusOptions()
+    scan = CorpusScan(looked_at=set())
+    assert scan.looked_at is not None
+    base = os.path.abspath(root)
+    for given in paths:
+        full = os.path.abspath(given)
+        if not _inside(full, base) or full == base:
+            raise ArticleError(f"{given} is not a file of the corpus folder {root}")
+        path = Path(full)
+        parts = path.relative_to(base).parts
+        if any(part.startswith((".", "_")) for part in parts):
+            continue
+        if path.is_symlink() or path.is_dir():
+            return None
+        suffix = path.suffix.lower()
+        if suffix not in SUFFIXES:
+            continue
+        if any(path.with_suffix(other).exists() for other in SUFFIXES if other != suffix):
+            return None
+        article_id = article_id_for(path, Path(base))
+        if article_id in scan.looked_at:
+            continue
+        scan.looked_at.add(article_id)
+        if not path.exists():
+            continue  # gone: its article is removed
+        rel = article_id + path.suffix
+        scan.paths[article_id] = path
+        try:
+            article = read_article(path, article_id, salt=salt, max_bytes=options.max_bytes, max_chars=options.max_chars)
+        except ArticleError as exc:
+            scan.skipped.append((rel, str(exc)))
+            log.warning("skipped %s: %s", path, exc)
+            continue
         scan.articles.append(article)
     return scan
 

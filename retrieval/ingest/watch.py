@@ -11,6 +11,7 @@ and files the corpus does not read are ignored. Neither function reindexes on st
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -63,6 +64,21 @@ def timings(settings: Settings) -> dict[str, int]:
     return {"step": quiet, "debounce": max(quiet * 10, 1600)}
 
 
+def changed_files(changes: set[tuple[Any, str]]) -> list[Path] | None:
+    """The article files a burst of events names, for a reindex of those alone; None when a
+    folder came or went (the files of a new folder raise no event of their own; a removed
+    folder takes its articles along): then the whole corpus is looked at."""
+    from watchfiles import Change
+
+    files: list[Path] = []
+    for change, path in changes:
+        target = Path(path)
+        if target.suffix.lower() not in SUFFIXES or target.is_dir() or (change == Change.added and target.is_dir()):
+            return None
+        files.append(target)
+    return sorted(set(files))
+
+
 def describe(changes: set[tuple[Any, str]], root: Path) -> str:
     names = sorted({Path(path).name for _, path in changes})
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
@@ -90,7 +106,7 @@ def watch_corpus(
     ):
         log.info("corpus changed (%s): reindexing", describe(changes, root))
         try:
-            report = service.reindex()
+            report = service.reindex(paths=changed_files(changes))
         except NewsbotError as exc:
             log.warning("reindexing after a change failed: %s", exc)
             continue
@@ -121,7 +137,7 @@ async def awatch_corpus(
     ):
         log.info("corpus changed (%s): reindexing", describe(changes, root))
         try:
-            report = await run_blocking(service.reindex)
+            report = await run_blocking(functools.partial(service.reindex, paths=changed_files(changes)))
             outcome = on_report(report)
             if inspect.isawaitable(outcome):
                 await outcome
@@ -131,4 +147,4 @@ async def awatch_corpus(
             log.exception("reindexing after a change failed")
 
 
-__all__ = ["CorpusFilter", "awatch_corpus", "watch_corpus"]
+__all__ = ["CorpusFilter", "awatch_corpus", "changed_files", "watch_corpus"]

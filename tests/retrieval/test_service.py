@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.errors import IndexMismatch, IndexMissing, InvalidQuestion
+from retrieval.errors import ArticleError, IndexMismatch, IndexMissing, InvalidQuestion
 from retrieval.service import open_service
 from retrieval.types import Turn
 from tests.conftest import write_article, write_uncommitted_article
@@ -243,3 +243,43 @@ def test_an_index_from_before_chunks_recorded_their_language_is_given_it_once(se
     assert all(m.get("language") and m.get("article_id") for _, m in store.chunks(ids).values())  # merged, not replaced
     assert store.record_chunk_languages() == 0  # once
     assert service.ask("Où aura lieu la rencontre entre Poutine et Trump ?").answer == before.answer
+
+
+def test_a_reindex_of_given_files_looks_at_them_alone(service, corpus: Path, monkeypatch) -> None:
+    from retrieval.ingest import corpus as corpus_module
+
+    read: list[str] = []
+    original = corpus_module.read_article
+    monkeypatch.setattr(corpus_module, "read_article", lambda p, *a, **k: read.append(p.name) or original(p, *a, **k))
+    manifest_reads: list[int] = []
+    full_manifest = service.store.manifest
+    monkeypatch.setattr(service.store, "manifest", lambda *a, **k: manifest_reads.append(1) or full_manifest(*a, **k))
+    write_article(corpus, "fil/nouveau", "Un nouvel article", "La Chine achète davantage de pétrole russe via Zanzibar.")
+    edited = corpus / "2025" / "08" / "petrole.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("27 %", "31 %"), encoding="utf-8")
+    gone = corpus / "2025" / "08" / "sanctions.md"
+    gone.unlink()
+    # as `newsbot reindex PATH…` does (an answering process also brings its coverage up to date)
+    report = service.reindex(
+        paths=[corpus / "fil" / "nouveau.md", edited, gone, corpus / "fil" / ".tmp-x.md"], answering=False
+    )
+    assert (report.added, report.updated, report.removed) == (["fil/nouveau"], ["2025/08/petrole"], ["2025/08/sanctions"])
+    assert sorted(read) == ["nouveau.md", "petrole.md"] and manifest_reads == []  # nothing else looked at
+    ids = chunk_ids(service)
+    assert len(ids) == len(set(ids)) == report.chunks
+    assert not [i for i in ids if i.startswith("2025/08/sanctions:")]
+    assert any(s.article_id == "fil/nouveau" for s in service.ask("Par où passe le pétrole russe acheté par la Chine ?").cited_sources)
+    # the next whole reindex checks every file once and finds nothing more to do
+    monkeypatch.undo()
+    assert service.reindex().to_dict() == {
+        "added": 0, "updated": 0, "removed": 0, "unchanged": 3, "skipped": 0, "chunks": report.chunks,
+    }
+
+
+def test_given_files_that_only_a_whole_scan_can_judge_take_it(service, corpus: Path) -> None:
+    write_article(corpus, "fil/a", "A", "Le premier texte sur la guerre en Ukraine. " * 3)
+    write_article(corpus, "fil/b", "B", "Le second texte sur la guerre en Ukraine. " * 3)
+    report = service.reindex(paths=[corpus / "fil"])  # a folder: every file is looked at
+    assert report.added == ["fil/a", "fil/b"] and len(report.unchanged) == 3
+    with pytest.raises(ArticleError, match="not a file of the corpus folder"):
+        service.reindex(paths=[corpus.parent / "elsewhere.md"])

@@ -35,6 +35,7 @@ class FakeService:
     error: BaseException | None = None
     calls: list[Call] = field(default_factory=list)
     reindexed: int = 0
+    reindexed_paths: Any = None  # the files the last reindex was given (None: the whole corpus)
     articles: list[ArticleInfo] | None = None  # what latest() lists (default: made-up articles)
 
     def ask(self, question: str, history: Any = (), *, on_token: Any = None, scope: QueryScope | None = None) -> Answer:
@@ -51,8 +52,11 @@ class FakeService:
                 time.sleep(self.token_delay)
         return Answer(question=question, answer=self.text, refused=False, sources=list(self.sources))
 
-    def reindex(self, *, full_check: bool = False, progress: Any = None, answering: bool = True) -> ReindexReport:
+    def reindex(
+        self, *, full_check: bool = False, progress: Any = None, answering: bool = True, paths: Any = None
+    ) -> ReindexReport:
         self.reindexed += 1
+        self.reindexed_paths = paths
         return ReindexReport(added=["a", "b"], unchanged=["c"], chunks=12, seconds=0.5)
 
     def latest(self, n: int = 5) -> list[ArticleInfo]:

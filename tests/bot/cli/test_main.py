@@ -48,6 +48,13 @@ def test_reindex_ask_and_jsonl(run, corpus: Path) -> None:
     assert set(report) == {"added", "updated", "removed", "unchanged", "skipped", "chunks"}
     assert report["added"] == 3
     assert json.loads(run("reindex", "--json").stdout)["unchanged"] == 3
+    # the files a script just wrote: only they are looked at
+    (corpus / "fil").mkdir()
+    (corpus / "fil" / "depeche.md").write_text("---\ntitle: Dépêche\n---\n\nLe zorglub a été vu à Quimper.\n", "utf-8")
+    given = json.loads(run("reindex", "--json", str(corpus / "fil" / "depeche.md")).stdout)
+    assert (given["added"], given["unchanged"]) == (1, 0)
+    assert_one_line_error(run("reindex", "--rebuild", str(corpus / "fil" / "depeche.md")), "do not go with --rebuild")
+    assert_one_line_error(run("reindex", "/etc/passwd.md"), "not a file of the corpus folder")
 
     text = run("ask", "Quel est le nouveau plafond du prix du pétrole russe ?")
     assert text.returncode == 0, text.stderr

@@ -56,6 +56,7 @@ def test_add_writes_reports_and_reindexes_once(site: NewsSite, env: Path, fake: 
     assert err == ""
     assert fake.reindexed == 1
     assert len(corpus_files(env)) == 2
+    assert sorted(fake.reindexed_paths) == corpus_files(env)  # the files written, alone
 
 
 def test_add_json_and_nothing_new_means_no_reindex(site: NewsSite, env: Path, fake: FakeService, capsys) -> None:

@@ -104,3 +104,25 @@ def test_render_markdown_round_trips(tmp_path: Path) -> None:
         meta["title"], meta["date"], meta["url"], meta["source"]
     )
     assert article.text == "Le texte."
+
+
+def test_scan_files_reads_the_given_files_alone(tmp_path: Path) -> None:
+    from retrieval.ingest.corpus import scan_files
+
+    root = tmp_path / "corpus"
+    (root / "fil").mkdir(parents=True)
+    (root / "fil" / "a.md").write_text("---\ntitle: A\n---\n\nUn texte assez long pour un article.\n", encoding="utf-8")
+    (root / "fil" / "b.md").write_text("---\ntitle: B\n---\n\nUn autre texte.\n", encoding="utf-8")
+    (root / "fil" / "bad.md").write_bytes(b"\x00\x00")
+    scan = scan_files(root, [root / "fil" / "a.md", root / "fil" / "gone.md", root / "fil" / "bad.md",
+                             root / "fil" / "_draft.md", root / "fil" / "notes.docx"])
+    assert scan is not None
+    assert [a.id for a in scan.articles] == ["fil/a"]
+    assert scan.looked_at == {"fil/a", "fil/gone", "fil/bad"}  # b is not looked at; gone is
+    assert [p for p, _ in scan.skipped] == ["fil/bad.md"]
+    # only a whole scan can judge a folder, or two files giving one article id
+    assert scan_files(root, [root / "fil"]) is None
+    (root / "fil" / "a.txt").write_text("Le même article en texte.", encoding="utf-8")
+    assert scan_files(root, [root / "fil" / "a.md"]) is None
+    with pytest.raises(ArticleError, match="not a file of the corpus folder"):
+        scan_files(root, [tmp_path / "elsewhere.md"])

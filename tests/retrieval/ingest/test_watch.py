@@ -175,3 +175,15 @@ def test_the_real_index_follows_the_corpus(settings_factory, small_embeddings) -
         thread.join(timeout=5)
     assert not thread.is_alive()
     assert reports and added_after < 5
+
+
+def test_a_burst_naming_article_files_reindexes_those_alone(tmp_path: Path) -> None:
+    from watchfiles import Change
+
+    from retrieval.ingest.watch import changed_files
+
+    a, b = tmp_path / "a.md", tmp_path / "fil" / "b.html"
+    assert changed_files({(Change.added, str(a)), (Change.modified, str(a)), (Change.deleted, str(b))}) == sorted([a, b])
+    (tmp_path / "new").mkdir()  # a folder came (its files raise no event) or went: every file is looked at
+    assert changed_files({(Change.added, str(a)), (Change.added, str(tmp_path / "new"))}) is None
+    assert changed_files({(Change.deleted, str(tmp_path / "old"))}) is None
