@@ -133,9 +133,19 @@ class Indexer:
             return None
         return scan, self.store.entries(sorted(scan.looked_at))
 
-    def record_files(self, scan: CorpusScan, removed: list[str]) -> None:
+    def _files_exact(self) -> bool:
+        """Whether the file table describes the committed articles exactly now, with no other
+        writer possible meanwhile (an embedded index: this process holds the write lock)."""
+        if self.settings.server_mode:
+            return False
+        state = self.store.lexicon.files_state()
+        generation, dirty = self.store.status()
+        return state is not None and state[0] == generation and not dirty
+
+    def record_files(self, scan: CorpusScan, removed: list[str]) -> int:
         """Remember each read file's size and time (not for files changed within the last
-        seconds: a change in the same clock tick would go unseen, git's "racy" case)."""
+        seconds: a change in the same clock tick would go unseen, git's "racy" case); the
+        number of files remembered."""
         salt = chunk_salt(self.settings)
         recent = time.time_ns() - 2_000_000_000
         rows = []
@@ -147,6 +157,7 @@ class Indexer:
             if st.st_mtime_ns < recent:
                 rows.append((article.id, st.st_size, st.st_mtime_ns, salt, article.content_hash))
         self.store.lexicon.record_files(rows, removed)
+        return len(rows)
 
     def unchanged(self) -> ReindexReport | None:
         """The report of a reindex with nothing to do, found without reading the manifest; None
@@ -214,8 +225,10 @@ class Indexer:
         corpus); a whole scan when they cannot tell (see :func:`scan_files`)."""
         started = time.perf_counter()
         partial = self.scan_paths(paths) if paths is not None else None
+        exact_before = False
         if partial is not None:
             scan, manifest = partial
+            exact_before = self._files_exact()
         else:
             if not full_check and (report := self.unchanged()) is not None:
                 report.seconds = time.perf_counter() - started
@@ -267,10 +280,16 @@ class Indexer:
         plan.report.embedded = done
         changed = interrupted or plan.removed or plan.to_embed
         if partial is not None:
-            # the file table gains these files; it no longer describes the committed articles at
-            # the index's new generation, so the next whole reindex checks every file once
+            # the file table gains these files: when it described the committed articles exactly
+            # before, and this process alone wrote since (embedded: the write lock), it still does
+            # once each file read is recorded; else the next whole reindex checks every file once
             plan.report.chunks = self.store.count()
-            self.record_files(scan, plan.removed)
+            recorded = self.record_files(scan, plan.removed)
+            generation, dirty = self.store.status()
+            if exact_before and recorded == len(scan.articles) and not plan.report.skipped and not dirty:
+                self.store.lexicon.set_files_state(generation, plan.report.chunks)
+            else:
+                self.store.lexicon.set_files_state(None)
         else:
             # unchanged: the committed articles' chunks, from the manifest already read (counting a
             # large collection costs seconds)

@@ -283,3 +283,22 @@ def test_given_files_that_only_a_whole_scan_can_judge_take_it(service, corpus: P
     assert report.added == ["fil/a", "fil/b"] and len(report.unchanged) == 3
     with pytest.raises(ArticleError, match="not a file of the corpus folder"):
         service.reindex(paths=[corpus.parent / "elsewhere.md"])
+
+
+def test_after_a_reindex_of_given_files_an_unchanged_corpus_is_still_found_by_its_file_times(
+    service, corpus: Path, monkeypatch
+) -> None:
+    import time
+
+    old = time.time() - 60
+    for path in corpus.rglob("*.md"):
+        os.utime(path, (old, old))
+    service.reindex(full_check=True)  # every file's size and time remembered
+    new = write_article(corpus, "fil/nouveau", "Un nouvel article", "La Chine achète davantage de pétrole russe.")
+    os.utime(new, (old, old))  # written a while ago (a file of the last seconds is not trusted by its time)
+    assert service.reindex(paths=[new], answering=False).added == ["fil/nouveau"]
+    manifest_reads: list[int] = []
+    full_manifest = service.store.manifest
+    monkeypatch.setattr(service.store, "manifest", lambda *a, **k: manifest_reads.append(1) or full_manifest(*a, **k))
+    report = service.reindex(answering=False)
+    assert len(report.unchanged) == 4 and manifest_reads == []  # the file times alone told it
