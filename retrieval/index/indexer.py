@@ -276,7 +276,7 @@ class Indexer:
             self.store.remove_orphans(self.store.manifest())
         if interrupted or plan.removed or plan.to_embed:
             self.store.set_dirty(False)
-        self.record_files(scan, plan.removed)
+        recorded = self.record_files(scan, plan.removed)
         plan.report.embedded = done
         changed = interrupted or plan.removed or plan.to_embed
         if partial is not None:
@@ -284,7 +284,6 @@ class Indexer:
             # before, and this process alone wrote since (embedded: the write lock), it still does
             # once each file read is recorded; else the next whole reindex checks every file once
             plan.report.chunks = self.store.count()
-            recorded = self.record_files(scan, plan.removed)
             generation, dirty = self.store.status()
             if exact_before and recorded == len(scan.articles) and not plan.report.skipped and not dirty:
                 self.store.lexicon.set_files_state(generation, plan.report.chunks)

@@ -209,12 +209,14 @@ def scan_files(
     article id (the whole scan decides which of two such files is read). An :class:`ArticleError`
     when a path is not inside ``root``."""
     options = options or CorpusOptions()
-    scan = CorpusScan(looked_at=set())
-    assert scan.looked_at is not None
+    scan = CorpusScan()
+    looked_at: set[str] = set()
     base = os.path.abspath(root)
     for given in paths:
         full = os.path.abspath(given)
-        if not _inside(full, base) or full == base:
+        if full == base:
+            return None  # the corpus folder itself: every file
+        if not _inside(full, base):
             raise ArticleError(f"{given} is not a file of the corpus folder {root}")
         path = Path(full)
         parts = path.relative_to(base).parts
@@ -228,9 +230,9 @@ def scan_files(
         if any(path.with_suffix(other).exists() for other in SUFFIXES if other != suffix):
             return None
         article_id = article_id_for(path, Path(base))
-        if article_id in scan.looked_at:
+        if article_id in looked_at:
             continue
-        scan.looked_at.add(article_id)
+        looked_at.add(article_id)
         if not path.exists():
             continue  # gone: its article is removed
         rel = article_id + path.suffix
@@ -242,6 +244,7 @@ def scan_files(
             log.warning("skipped %s: %s", path, exc)
             continue
         scan.articles.append(article)
+    scan.looked_at = looked_at
     return scan
 
 

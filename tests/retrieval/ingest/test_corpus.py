@@ -120,8 +120,8 @@ def test_scan_files_reads_the_given_files_alone(tmp_path: Path) -> None:
     assert [a.id for a in scan.articles] == ["fil/a"]
     assert scan.looked_at == {"fil/a", "fil/gone", "fil/bad"}  # b is not looked at; gone is
     assert [p for p, _ in scan.skipped] == ["fil/bad.md"]
-    # only a whole scan can judge a folder, or two files giving one article id
-    assert scan_files(root, [root / "fil"]) is None
+    # only a whole scan can judge a folder (the corpus folder itself too), or two files giving one article id
+    assert scan_files(root, [root / "fil"]) is None and scan_files(root, [root]) is None
     (root / "fil" / "a.txt").write_text("Le même article en texte.", encoding="utf-8")
     assert scan_files(root, [root / "fil" / "a.md"]) is None
     with pytest.raises(ArticleError, match="not a file of the corpus folder"):
