@@ -25,7 +25,8 @@ def canonical_url(url: str) -> str:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
     ]
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+    # stripped again: what the fragment hid at the end ("/a/b\x1f#top") would go at the next call
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), "")).strip()
 
 
 def check_url(url: str) -> str:

@@ -54,10 +54,12 @@ def corpus_files(settings) -> list[Path]:
         ("https://ex.fr:443/a?fbclid=zz", "https://ex.fr/a"),
         ("http://ex.fr:8080/a/?b=1&a=2", "http://ex.fr:8080/a/?b=1&a=2"),
         ("https://ex.fr", "https://ex.fr/"),
+        ("https://WWW:290/a/b\x1f#top", "https://www:290/a/b"),  # what the fragment hid at the end
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
+    assert canonical_url(expected) == expected
 
 
 def test_check_url_refuses_other_schemes() -> None:
