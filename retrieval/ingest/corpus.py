@@ -187,15 +187,21 @@ def scan_corpus(
             seen[article_id] = path
             scan.unchanged[article_id] = same
             continue
-        try:
-            article = read_article(path, article_id, salt=salt, max_bytes=options.max_bytes, max_chars=options.max_chars)
-        except ArticleError as exc:
-            scan.skipped.append((rel, str(exc)))
-            log.warning("skipped %s: %s", path, exc)
-            continue
-        seen[article_id] = path
-        scan.articles.append(article)
+        if _read_into(scan, path, article_id, salt=salt, options=options):
+            seen[article_id] = path
     return scan
+
+
+def _read_into(scan: CorpusScan, path: Path, article_id: str, *, salt: str, options: CorpusOptions) -> bool:
+    """The article of ``path`` added to ``scan``, or the reason it cannot be read (False)."""
+    try:
+        article = read_article(path, article_id, salt=salt, max_bytes=options.max_bytes, max_chars=options.max_chars)
+    except ArticleError as exc:
+        scan.skipped.append((article_id + path.suffix, str(exc)))  # ids are NFC
+        log.warning("skipped %s: %s", path, exc)
+        return False
+    scan.articles.append(article)
+    return True
 
 
 def scan_files(
@@ -235,15 +241,8 @@ def scan_files(
         looked_at.add(article_id)
         if not path.exists():
             continue  # gone: its article is removed
-        rel = article_id + path.suffix
         scan.paths[article_id] = path
-        try:
-            article = read_article(path, article_id, salt=salt, max_bytes=options.max_bytes, max_chars=options.max_chars)
-        except ArticleError as exc:
-            scan.skipped.append((rel, str(exc)))
-            log.warning("skipped %s: %s", path, exc)
-            continue
-        scan.articles.append(article)
+        _read_into(scan, path, article_id, salt=salt, options=options)
     scan.looked_at = looked_at
     return scan
 
