@@ -68,12 +68,10 @@ def changed_files(changes: set[tuple[Any, str]]) -> list[Path] | None:
     """The article files a burst of events names, for a reindex of those alone; None when a
     folder came or went (the files of a new folder raise no event of their own; a removed
     folder takes its articles along): then the whole corpus is looked at."""
-    from watchfiles import Change
-
     files: list[Path] = []
-    for change, path in changes:
+    for _, path in changes:
         target = Path(path)
-        if target.suffix.lower() not in SUFFIXES or target.is_dir() or (change == Change.added and target.is_dir()):
+        if target.suffix.lower() not in SUFFIXES or target.is_dir():
             return None
         files.append(target)
     return sorted(set(files))
