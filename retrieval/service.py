@@ -34,7 +34,7 @@ from retrieval.scope.dating import date_answer, event_note
 from retrieval.scope.outlets import index_scope
 from retrieval.scope.parse import Understood, merge, understand
 from retrieval.scope.recency import apply_scope, recency_factors
-from retrieval.scope.roundup import newest_passages, roundup
+from retrieval.scope.roundup import newest_on_subject, newest_passages, roundup
 from retrieval.settings import Settings
 from retrieval.types import Answer, ArticleInfo, Passage, QueryScope, ReindexReport, Source, Turn
 
@@ -215,7 +215,10 @@ class AnsweringService:
             own = own_words(question, query)  # a follow-up's own words pick its sentences
             scoring = own if own != query else understood.query or query
             composed = self.answerer.answer(question, scoring, passages, inputs["view"], weights=weights)
-            if not composed.refused:
+            newest = newest_on_subject(passages, language) if composed.on_subject and understood.asks_latest else None
+            if newest is not None:  # « où en sont … ? » that no sentence answers: the newest article on it
+                composed = Composed(newest[0], newest[1], False, language=language)
+            elif not composed.refused:
                 composed.text = date_answer(composed.text, passages, language=language,
                                             newest_first=scope.prefer_recent)
         notes = [event_note(e.phrase, e.day, e.articles, language) for e in understood.events]
@@ -315,11 +318,22 @@ class AnsweringService:
 
     def warm_up(self) -> None:
         """Load the model, the retrieval view and the coverage (with the index of its titles that
-        dates « le sommet »), so the first question is not slow. A one-shot ask skips it: it builds
-        the title index only if its question names an event."""
+        dates « le sommet »), so the first question is not slow; meanwhile, in a thread, Chroma
+        loads its vector index (an embedded index reads it on its first query: ~2.5–5 s at 662k
+        chunks, in Rust, beside the model's load in Python). A one-shot ask skips it: it builds the
+        title index only if its question names an event."""
+        loading = threading.Thread(target=self._load_vectors, name="newsbot-load-vectors", daemon=True)
+        loading.start()
         self.retriever.view()
         self.coverage().title_index()
         self.store.embeddings.embed_query("warm up")
+        loading.join()
+
+    def _load_vectors(self) -> None:
+        try:
+            self.store.load_vectors()
+        except Exception:  # the first question meets it again, and reports it
+            log.warning("the vector index could not be loaded ahead of the first question", exc_info=True)
 
 
 def open_service(

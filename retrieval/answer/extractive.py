@@ -51,6 +51,7 @@ class Composed:
     refused: bool
     probabilities: dict[int, float] = field(default_factory=dict)  # cited passage → its best sentence's
     language: str = "fr"
+    on_subject: bool = False  # refused although the passages are on the question's subject (no name missing)
 
 
 # a sentence at least this likely to answer is kept even when the question names something the
@@ -156,7 +157,8 @@ class ExtractiveAnswerer:
             absent = [name for name in absent if is_ordinal(name)]
         if not chosen or vetoed or absent:
             text = self.refusal(query, passages, lexical, language, scored, absent=absent)
-            return Composed(text, set(), True, language=language)
+            on_subject = not vetoed and not absent and self.relevant(query, passages, lexical, language)
+            return Composed(text, set(), True, language=language, on_subject=on_subject)
         text, cited = compose.render(chosen, language)
         probabilities: dict[int, float] = {}
         for s in chosen:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.index.scope import ScopeFilter, day_number, outlet_key, url_host
+from retrieval.search.lexical import analysis_signature
 from retrieval.settings import Settings
 from retrieval.types import Chunk
 
@@ -65,13 +66,20 @@ CREATE TABLE IF NOT EXISTS files(
     article_id TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, salt TEXT, article_hash TEXT
 );
 """
+# what a scope filters on (:meth:`Lexicon.admitted`); made after the layout check, so that a lexicon
+# of an older layout is made anew first (and added to a lexicon written before they were)
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS chunks_day ON chunks(seen, day);
+CREATE INDEX IF NOT EXISTS chunks_outlet ON chunks(outlet);
+CREATE INDEX IF NOT EXISTS chunks_host ON chunks(host);
+"""
 
 
 def analyzer_fingerprint() -> str:
-    """Changes whenever the lexical analysis code changes (the lexicon is then rebuilt)."""
-    import retrieval.search.lexical as lexical
-
-    return hashlib.sha256(Path(lexical.__file__).read_bytes()).hexdigest()[:16] + f"/{FORMAT}"
+    """Changes whenever what decides the stored tokens changes (the lexicon is then rebuilt): the
+    analyzer's code, its stop words, the stemmer's version and the table layout (``FORMAT``) —
+    not the rest of the lexical module (a rebuild reads every chunk back from Chroma)."""
+    return hashlib.sha256(analysis_signature().encode()).hexdigest()[:16] + f"/{FORMAT}"
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,7 @@ class Lexicon:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute("INSERT INTO meta VALUES('analyzer', ?), ('docs', 0), ('length', 0)", (fingerprint,))
+        db.executescript(_INDEXES)
         self._local.db = db
         self._local.generation = self._generation
         return db
@@ -333,10 +342,25 @@ class Lexicon:
         return int(self._db().execute("SELECT count(*) FROM chunks").fetchone()[0])
 
     # -- reading ------------------------------------------------------------------------------
-    def search(self, tokens: Sequence[str], limit: int, scope: ScopeFilter | None = None) -> list[Hit]:
-        """The ``limit`` best rows for any of ``tokens`` by FTS5's rank, within ``scope``."""
+    def admitted(self, scope: ScopeFilter, limit: int) -> list[str] | None:
+        """The ids of the chunks ``scope`` admits when there are at most ``limit`` of them (None:
+        more). Read through the indexes on day and outlet keys: a scope that admits few chunks (a
+        year the coverage has nothing from, a small outlet) is told in a few milliseconds."""
+        condition, params = scope.sql()
+        rows = self._db().execute(f"SELECT c.chunk_id FROM chunks c WHERE {condition} LIMIT ?", [*params, limit + 1])
+        ids = [cid for (cid,) in rows.fetchall()]
+        return ids if len(ids) <= limit else None
+
+    def search(
+        self, tokens: Sequence[str], limit: int, scope: ScopeFilter | None = None, *, among: Sequence[str] | None = None
+    ) -> list[Hit]:
+        """The ``limit`` best rows for any of ``tokens`` by FTS5's rank, within ``scope``; ``among``:
+        only these chunks (the few a scope admits: their rows are read, not the full-text index)."""
         if not tokens:
             return []
+        if among is not None:
+            wanted = set(tokens)
+            return [hit for hit in self.rows(among).values() if wanted.intersection(hit.tokens)][:limit]
         condition, params = (scope or ScopeFilter()).sql()
         rows = self._db().execute(
             "SELECT c.chunk_id, c.article_id, c.article_hash, c.tokens FROM fts"

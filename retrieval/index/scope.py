@@ -100,11 +100,15 @@ class ScopeFilter:
         """An SQL condition on the lexicon's ``chunks`` table (alias ``c``) and its parameters."""
         parts: list[str] = []
         params: list[Any] = []
-        if self.since is not None:
-            parts.append("c.day >= ?")
+        # written for the index on (seen, day): a range of each kind of day
+        if self.since is not None and self.until is not None:
+            parts.append("((c.seen = 0 AND c.day BETWEEN ? AND ?) OR (c.seen = 1 AND c.day >= ?))")
+            params.extend([self.since, self.until, self.since])
+        elif self.since is not None:
+            parts.append("c.seen IN (0, 1) AND c.day >= ?")
             params.append(self.since)
-        if self.until is not None:
-            parts.append("(c.day <= ? OR c.seen = 1)")
+        elif self.until is not None:
+            parts.append("((c.seen = 0 AND c.day <= ?) OR c.seen = 1)")
             params.append(self.until)
         if self.outlets:
             marks = ",".join("?" * len(self.outlets))

@@ -24,6 +24,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from retrieval.errors import (
     DiskFull,
     IndexMismatch,
@@ -46,8 +48,17 @@ _PAGE = 2000
 # chunks (10k: 30-50 ms; 100k: 0.4-0.9 s), the 20x width ~70-120 ms whatever the size
 WIDER = (4, 20)
 WIDEST_FROM = 25_000
+# a scope admitting at most this many chunks (told by the lexicon's indexes) is searched by reading
+# their vectors: ~0.13 ms a chunk at 662k chunks, where Chroma's filter took 0.25-0.9 s
+FEW_IN_SCOPE = 500
 
 Batch = list[tuple[list[Chunk], list[str], list[list[float]]]]  # (chunks, stored texts, vectors) per article
+
+
+def _hit(chunk_id: str, cosine: float, meta: dict[str, Any]) -> tuple[str, float, tuple[str, str], str | None]:
+    """(chunk id, cosine, (article id, article hash), language) of a dense search's hit."""
+    language = str(meta["language"]) if meta.get("language") else None
+    return chunk_id, cosine, (str(meta.get("article_id")), str(meta.get("article_hash"))), language
 
 
 @dataclass(frozen=True)
@@ -462,8 +473,36 @@ class IndexStore:
                 metas.extend(dict(m) for m in page["metadatas"] or [])
         return ids, docs, metas
 
+    def load_vectors(self) -> None:
+        """Have Chroma load its vector index now (a query for a stored vector's nearest chunk)."""
+        with translate_store_errors(self.settings):
+            page = self.vectors.get(limit=1, include=["embeddings"])
+            embeddings = page.get("embeddings")
+            if page["ids"] and embeddings is not None and len(embeddings):
+                self.vectors.query(query_embeddings=[embeddings[0]], n_results=1, include=[])
+
+    def _stored_rows(self, entries: Sequence[ManifestEntry]) -> Iterator[tuple[ManifestEntry, list[LexicalRow]]]:
+        """The lexicon's rows of these article versions, from what Chroma stores: read by their chunk
+        ids (``article:hash:position``, one ``get`` for all) — at 662k chunks a ``where`` on the
+        article took ~0.25 s, so a lexicon made anew took hours; an article whose chunks are not all
+        found so (ids of another form) is read by its ``where``."""
+        ids = [f"{e.article_id}:{e.article_hash}:{i}" for e in entries for i in range(e.chunks)]
+        with translate_store_errors(self.settings):
+            page = self.vectors.get(ids=ids, include=["documents", "metadatas"]) if ids else {"ids": []}
+        found: dict[str, list[LexicalRow]] = {}
+        for cid, doc, meta in zip(page["ids"], page.get("documents") or [], page.get("metadatas") or [], strict=False):
+            row = LexicalRow.stored(cid, doc or "", dict(meta or {}))
+            found.setdefault(row.article_id, []).append(row)
+        for entry in entries:
+            rows = found.get(entry.article_id, [])
+            if len(rows) != entry.chunks or any(r.article_hash != entry.article_hash for r in rows):
+                chunk_ids, docs, metas = self.chunks_of_article(entry.article_id, entry.article_hash)
+                rows = [LexicalRow.stored(c, d, m) for c, d, m in zip(chunk_ids, docs, metas, strict=True)]
+            yield entry, rows
+
     def dense_search(
-        self, query_vector: list[float], k: int, *, scope: ScopeFilter | None = None, size: int | None = None
+        self, query_vector: list[float], k: int, *, scope: ScopeFilter | None = None, size: int | None = None,
+        among: Sequence[str] | None = None,
     ) -> list[tuple[str, float, tuple[str, str], str | None]]:
         """(chunk id, cosine similarity, (article id, article hash), language) of the ``k`` nearest
         chunks within ``scope``; the language is None in an index written before chunks recorded
@@ -474,7 +513,10 @@ class IndexStore:
         first asks for the nearest :data:`WIDER` × ``k`` chunks unfiltered and keeps those the
         scope admits, in order: when ``k`` of them pass (or the whole index was looked at), they
         are the ``k`` nearest in scope. Only a narrow scope falls back to Chroma's filter. ``size``:
-        the chunks in the index, when known (the widest width only from :data:`WIDEST_FROM`)."""
+        the chunks in the index, when known (the widest width only from :data:`WIDEST_FROM`).
+        ``among``: the few chunks the scope admits (:meth:`Lexicon.admitted`), compared one by one."""
+        if among is not None:
+            return [hit for hit, _ in self._nearest_among(query_vector, among, k)]
         if scope is None or scope.empty:
             return [hit for hit, _ in self._nearest(query_vector, k, None)]
         widths = WIDER if size is None or size >= WIDEST_FROM else WIDER[:-1]
@@ -499,15 +541,27 @@ class IndexStore:
                 query_embeddings=[query_vector], n_results=k, where=where, include=["distances", "metadatas"]
             )
         return [
-            (
-                (
-                    cid, 1.0 - float(dist), (str(meta.get("article_id")), str(meta.get("article_hash"))),
-                    str(meta["language"]) if meta.get("language") else None,
-                ),
-                meta,
-            )
+            (_hit(cid, 1.0 - float(dist), meta), meta)
             for cid, dist, meta in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=False)
         ]
+
+    def _nearest_among(
+        self, query_vector: list[float], chunk_ids: Sequence[str], k: int
+    ) -> list[tuple[tuple[str, float, tuple[str, str], str | None], dict[str, Any]]]:
+        """The ``k`` of ``chunk_ids`` nearest to the query, by the cosine of their stored vectors."""
+        if not chunk_ids:
+            return []
+        with translate_store_errors(self.settings):
+            page = self.vectors.get(ids=list(chunk_ids), include=["embeddings", "metadatas"])
+        if not page["ids"]:
+            return []
+        vectors = np.asarray(page["embeddings"], dtype=np.float32)
+        query = np.asarray(query_vector, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
+        cosines = vectors @ query / np.where(norms > 0, norms, 1.0)
+        order = sorted(range(len(cosines)), key=lambda i: (-float(cosines[i]), page["ids"][i]))[:k]
+        metas = [dict(m or {}) for m in page["metadatas"] or []]
+        return [(_hit(page["ids"][i], float(cosines[i]), metas[i]), metas[i]) for i in order]
 
     # -- the lexicon kept in step with the index ------------------------------------------
     def sync_lexicon(self, *, full: bool = False) -> int:
@@ -525,20 +579,33 @@ class IndexStore:
         everything = full or synced is None
         entries = self.manifest() if everything else self.manifest(since=synced)
         present = self.lexicon.versions(None if everything else list(entries))
+        missing = [entry for aid, entry in entries.items() if entry.article_hash not in present.get(aid, ())]
         done = 0
-        for article_id, entry in entries.items():
-            if entry.article_hash in present.get(article_id, ()):
-                continue
-            ids, docs, metas = self.chunks_of_article(article_id, entry.article_hash)
-            self.lexicon.add([LexicalRow.stored(cid, doc, meta) for cid, doc, meta in zip(ids, docs, metas, strict=True)])
-            self.lexicon.remove_other_versions(article_id, entry.article_hash)
-            done += 1
+        for part in _by_chunks(missing, _PAGE):
+            for entry, rows in self._stored_rows(part):
+                self.lexicon.add(rows)
+                self.lexicon.remove_other_versions(entry.article_id, entry.article_hash)
+                done += 1
         if everything:
             self.lexicon.remove_uncommitted({aid: e.article_hash for aid, e in entries.items()})
         self.lexicon.set_synced(generation)
         if done:
             log.info("lexicon: %d articles brought in step (generation %d)", done, generation)
         return done
+
+
+def _by_chunks(entries: Sequence[ManifestEntry], size: int) -> Iterator[list[ManifestEntry]]:
+    """``entries`` in runs of about ``size`` chunks (an article is never split)."""
+    part: list[ManifestEntry] = []
+    count = 0
+    for entry in entries:
+        if part and count + entry.chunks > size:
+            yield part
+            part, count = [], 0
+        part.append(entry)
+        count += entry.chunks
+    if part:
+        yield part
 
 
 def wipe_local_index(settings: Settings) -> None:

@@ -75,6 +75,7 @@ class Understood:
     query: str
     events: list[EventDate] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(default_factory=list)  # removed from the query
+    asks_latest: bool = False  # asks for the newest on its subject (:data:`LATEST`)
 
 
 # --- date expressions ------------------------------------------------------------------
@@ -240,6 +241,13 @@ RECENT = re.compile(
     r"latest|most recent|newest|recent(?:ly)?|now|nowadays|currently|current|today|finally|ultimately|"
     r"at present|so far|still|as of|evolved?|changed?|updated?|where (?:do|does) .{0,40}? stand|"
     r"in the end|eventually)" + _E,
+    re.I,
+)
+# among them, words asking for the newest *on a subject* (« la dernière coupure », « où en sont les
+# négociations », "the most recent exchange"): when no sentence answers, the newest article on it does
+LATEST = re.compile(
+    _B + r"(?:(?:le|la|les|l['’])\s*(?:derni[èe]re?s?|plus r[ée]cente?s?)|o[uù] en (?:est|sont)|quoi de neuf|"
+    r"du nouveau|latest|most recent|newest|what['’]?s new|what is new|where (?:do|does) .{0,40}? stand)" + _E,
     re.I,
 )
 # the pure scope words among them, removed from the text searched with
@@ -459,7 +467,8 @@ def understand(
         sources=tuple(sources),
         prefer_recent=prefer_recent,
     )
-    return Understood(scope=scope, query=query, events=events, spans=removed)
+    asks_latest = bool(query) and LATEST.search(rest) is not None
+    return Understood(scope=scope, query=query, events=events, spans=removed, asks_latest=asks_latest)
 
 
 # words of a question that name no subject: « Quelles sont les nouvelles ? », "What's new?"

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from retrieval.index.chunking import split_sentences
 from retrieval.index.indexer import passage_text
 from retrieval.index.scope import ScopeFilter, day_number, outlet_key, url_host
-from retrieval.scope.dating import date_label
+from retrieval.scope.dating import date_label, text
+from retrieval.scope.recency import RELEVANT, passage_day
 from retrieval.types import Passage, QueryScope
 
 if TYPE_CHECKING:
@@ -48,12 +49,28 @@ def newest_passages(store: IndexStore, scope: QueryScope, k: int) -> list[Passag
 
 def roundup(passages: Sequence[Passage], language: str) -> tuple[str, set[int]]:
     """« (19 décembre 2025) Title : lead sentence [1] … », and the cited numbers."""
-    parts, cited = [], set()
-    for n, p in enumerate(passages, start=1):
-        sentences = split_sentences(p.text)
-        lead = next((s for s in sentences if s.strip() and s.strip() != p.title.strip()), p.title)
-        colon = " :" if language == "fr" else ":"
-        label = date_label(p.date, getattr(p, "date_kind", None), language)
-        parts.append(f"({label}) {p.title}{colon} {lead} [{n}]")
-        cited.add(n)
-    return "\n".join(parts), cited
+    return "\n".join(_line(p, n, language) for n, p in enumerate(passages, start=1)), set(range(1, len(passages) + 1))
+
+
+def newest_on_subject(passages: Sequence[Passage], language: str) -> tuple[str, set[int]] | None:
+    """For a question asking for the newest on its subject (« où en sont les négociations ? », "the most
+    recent exchange") that no sentence answers: the newest dated article among the relevant passages
+    (scoring at least ``RELEVANT`` of the best), its title and lead as in a roundup; None when none is dated."""
+    if not passages:
+        return None
+    best = max(p.score for p in passages)
+    dated = [(day, p.score, n, p) for n, p in enumerate(passages, start=1)
+             if p.score >= RELEVANT * best and (day := passage_day(p)) is not None]
+    if not dated:
+        return None
+    _, _, n, newest = max(dated, key=lambda item: item[:2])
+    return f"{text('newest', language)}\n{_line(newest, n, language)}", {n}
+
+
+def _line(p: Passage, n: int, language: str) -> str:
+    """« (date) Title : lead sentence [n] » (the lead only from an article's first passage)."""
+    sentences = split_sentences(p.text) if p.position == 0 else []
+    lead = next((s for s in sentences if s.strip() and s.strip() != p.title.strip()), "")
+    colon = " :" if language == "fr" else ":"
+    label = date_label(p.date, getattr(p, "date_kind", None), language)
+    return f"({label}) {p.title}{colon} {lead} [{n}]" if lead else f"({label}) {p.title} [{n}]"

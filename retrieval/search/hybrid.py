@@ -22,7 +22,7 @@ from pydantic import ConfigDict
 
 from retrieval.index.indexer import passage_text
 from retrieval.index.scope import ScopeFilter
-from retrieval.index.store import IndexStore
+from retrieval.index.store import FEW_IN_SCOPE, IndexStore
 from retrieval.search.lexical import LexicalView, bm25
 from retrieval.settings import Settings
 from retrieval.text import language_of
@@ -161,8 +161,13 @@ class HybridRetriever(BaseRetriever):
         limits = ScopeFilter.of(scope)
         fetch_k = self.settings.candidates
         language = language_of(query)
+        # a scope admitting few chunks (or none) is searched among them alone; the lexicon, written in
+        # the same commit as the vectors, tells which (unless it is empty: never synced from a server)
+        among = None if limits.empty or not view.size else self.store.lexicon.admitted(limits, FEW_IN_SCOPE)
+        if among == []:
+            return [], view
         vector = self.store.embeddings.embed_query(query)
-        dense_hits = self.store.dense_search(vector, fetch_k, scope=limits, size=view.size)
+        dense_hits = self.store.dense_search(vector, fetch_k, scope=limits, size=view.size, among=among)
         versions = {cid: version for cid, _, version, _ in dense_hits}
         lexical: list[str] = []
         doc_tokens: dict[str, list[str]] = {}
@@ -170,7 +175,7 @@ class HybridRetriever(BaseRetriever):
         pre_scores: dict[str, float] = {}
         if self.settings.hybrid and view.size:
             q_tokens = view.query_tokens(query)
-            hits = self.store.lexicon.search(q_tokens, LEXICAL_POOL * fetch_k, limits)
+            hits = self.store.lexicon.search(view.selective(q_tokens), LEXICAL_POOL * fetch_k, limits, among=among)
             idf = view.bm25_idf(q_tokens)
             pre_scores = {hit.chunk_id: bm25(q_tokens, hit.tokens, idf, view.avgdl) for hit in hits}
             # only the best by our BM25 can be among the fetch_k lexical candidates: the manifest

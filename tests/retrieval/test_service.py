@@ -302,3 +302,23 @@ def test_after_a_reindex_of_given_files_an_unchanged_corpus_is_still_found_by_it
     monkeypatch.setattr(service.store, "manifest", lambda *a, **k: manifest_reads.append(1) or full_manifest(*a, **k))
     report = service.reindex(answering=False)
     assert len(report.unchanged) == 4 and manifest_reads == []  # the file times alone told it
+
+
+def test_warm_up_has_chroma_load_its_vectors_beside_the_model(service, monkeypatch, caplog) -> None:
+    import threading
+
+    store = service.store
+    loaded = store.load_vectors
+    threads: list[str] = []
+    monkeypatch.setattr(store, "load_vectors", lambda: (threads.append(threading.current_thread().name), loaded()))
+    service.warm_up()
+    assert threads == ["newsbot-load-vectors"]
+    monkeypatch.setattr(store, "load_vectors", lambda: 1 / 0)  # a failure is the first question's to report
+    service.warm_up()
+    assert "could not be loaded" in caplog.text
+    assert service.ask("Où a eu lieu le sommet entre Poutine et Trump ?").sources
+
+
+def test_loading_the_vectors_of_an_empty_index_does_nothing(settings_factory, small_embeddings) -> None:
+    empty = open_service(settings_factory(), create=True, embeddings=small_embeddings)
+    empty.store.load_vectors()

@@ -168,3 +168,64 @@ def test_a_scoped_dense_search_finds_what_chromas_filter_finds(service, scope: Q
     assert store.dense_search(vector, 3, scope=limits, size=10) == by_chroma  # a small index: not the widest width
     monkeypatch.setattr(store_module, "WIDER", (1,))  # too few in scope among the nearest k: Chroma's filter decides
     assert store.dense_search(vector, 3, scope=limits) == by_chroma
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        QueryScope(since="2025-08-15"),
+        QueryScope(until="2025-08-15"),
+        QueryScope(since="2025-08-15", until="2025-08-16"),
+        QueryScope(sources=("Exemple Info",)),
+        QueryScope(since="2025-08-15", sources=("exemple-info.fr",)),
+    ],
+)
+def test_a_scope_admitting_few_chunks_is_searched_among_them(service, scope: QueryScope) -> None:
+    from retrieval.index.scope import ScopeFilter
+
+    store = service.store
+    limits = ScopeFilter.of(scope)
+    among = store.lexicon.admitted(limits, 1000)
+    admitted_by_chroma = store.vectors.get(where=limits.chroma_where(), include=[])["ids"]
+    assert among is not None and sorted(among) == sorted(admitted_by_chroma)
+    assert store.lexicon.admitted(limits, len(among) - 1) is None  # more than the limit: not listed
+    vector = store.embeddings.embed_query("How long did the Anchorage summit last?")
+    by_chroma = [hit for hit, _ in store._nearest(vector, 3, limits.chroma_where())]
+    found = store.dense_search(vector, 3, scope=limits, among=among)
+    assert [hit[0] for hit in found] == [hit[0] for hit in by_chroma]
+    assert [hit[1] for hit in found] == pytest.approx([hit[1] for hit in by_chroma], abs=1e-4)
+    assert [hit[2:] for hit in found] == [hit[2:] for hit in by_chroma]
+
+
+def test_a_scope_admitting_nothing_searches_nothing(service, monkeypatch) -> None:
+    store = service.store
+    monkeypatch.setattr(store.embeddings, "embed_query", lambda text: pytest.fail("a search with nothing in scope"))
+    passages, _ = service.retriever.passages("the summit", scope=QueryScope(since="2030-01-01"))
+    assert passages == []
+    answer = service.ask("What happened at the summit?", scope=QueryScope(since="2030-01-01"))
+    assert answer.refused and not answer.sources
+
+
+def test_few_chunks_in_scope_give_the_passages_chromas_filter_gives(service, monkeypatch) -> None:
+    from retrieval.search import hybrid
+
+    scope = QueryScope(since="2025-08-15", until="2025-08-16")
+    among, _ = service.retriever.passages("How long did the summit last?", scope=scope, k=4)
+    monkeypatch.setattr(hybrid, "FEW_IN_SCOPE", 0)  # no scope is "few": the unfiltered widths, then Chroma's filter
+    filtered, _ = service.retriever.passages("How long did the summit last?", scope=scope, k=4)
+    assert [p.chunk_id for p in among] == [p.chunk_id for p in filtered]
+    assert [p.score for p in among] == pytest.approx([p.score for p in filtered], abs=1e-4)
+
+
+def test_the_newest_on_a_subject_when_no_sentence_answers(service, monkeypatch) -> None:
+    from dataclasses import replace
+
+    answer_with = service.answerer.answer
+    unsure = lambda *a, **k: replace(answer_with(*a, **k), text="refused", cited=set(), refused=True,  # noqa: E731
+                                     on_subject=True)
+    monkeypatch.setattr(service.answerer, "answer", unsure)  # no sentence likely enough, over passages on it
+    answer = service.ask("What is the latest on the Anchorage summit?")
+    assert not answer.refused and answer.answer.startswith("No sentence of the coverage answers this exactly")
+    assert "(16 August 2025) Anchorage summit ends without a deal" in answer.answer
+    assert [s.article_id for s in answer.cited_sources] == ["outcome"]
+    assert service.ask("How long did the Anchorage summit last?").refused  # a fact asked: the refusal stands

@@ -115,6 +115,25 @@ def test_other_questions_do_not(question: str) -> None:
     assert not scope_of(question).prefer_recent
 
 
+@pytest.mark.parametrize(
+    ("question", "latest"),
+    [
+        ("Où en sont les négociations après la rencontre ?", True),
+        ("Quelle est la dernière coupure d'alimentation à la centrale ?", True),
+        ("What is the most recent prisoner exchange?", True),
+        ("What's the latest on the price cap?", True),
+        ("Where do the talks stand?", True),
+        ("Quel est le plafond actuellement ?", False),  # the present, but a fact: not "the newest on it"
+        ("What did they finally decide on the loan?", False),
+        ("What is the price cap today?", False),
+        ("Comment a évolué le plafond du prix ?", False),
+        ("Quelles sont les dernières nouvelles ?", False),  # no subject: the newest articles, listed
+    ],
+)
+def test_asking_for_the_newest_on_a_subject(question: str, latest: bool) -> None:
+    assert understand(question, REF).asks_latest is latest
+
+
 def test_scope_words_are_removed_from_the_search_text(coverage: Coverage) -> None:
     assert understand("Quelles sont les dernières nouvelles ?", REF, coverage).query == ""  # no subject left
     assert understand("What is the latest news?", REF, coverage).query == ""

@@ -119,3 +119,27 @@ def test_no_relevant_dated_passage_no_reranking() -> None:
     ps = [passage("undated", 1.0), passage("other", 0.9), passage("irrelevant-new", 0.3, "2026-01-15"),
           passage("irrelevant-old", 0.3, "2025-01-15")]
     assert recency_factors(ps, 3) == [1.0] * 4
+
+
+def test_the_newest_article_on_a_subject() -> None:
+    from dataclasses import replace
+
+    from retrieval.scope.roundup import newest_on_subject
+
+    lead = "Moscou et Kyiv ont échangé 146 prisonniers dimanche. D'autres échanges suivront."
+    passages = [
+        passage("older", 0.9, "2025-08-10"),
+        replace(passage("newer", 0.7, "2025-08-24"), title="Nouvel échange de prisonniers", text=lead),
+        passage("newest-but-off-subject", 0.3, "2025-09-01"),  # under RELEVANT of the best
+        passage("undated", 0.8),
+    ]
+    text, cited = newest_on_subject(passages, "fr") or ("", set())
+    assert cited == {2}
+    assert text.splitlines()[1] == (
+        "(24 août 2025) Nouvel échange de prisonniers : Moscou et Kyiv ont échangé 146 prisonniers dimanche. [2]")
+    later = [replace(passages[1], position=3)]  # not the article's first passage: its title alone
+    assert newest_on_subject(later, "en") == (
+        "No sentence of the coverage answers this exactly; the newest article on the subject:\n"
+        "(24 August 2025) Nouvel échange de prisonniers [1]", {1})
+    assert newest_on_subject([passages[3]], "fr") is None  # nothing dated: nothing to call the newest
+    assert newest_on_subject([], "fr") is None

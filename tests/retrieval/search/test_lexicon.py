@@ -75,12 +75,19 @@ def test_half_written_article_stays_invisible(service, corpus: Path) -> None:
     assert any(s.article_id == "secret" for s in service.ask("Où apparaît le mot zanzibarien ?").cited_sources)
 
 
-def test_a_fresh_lexicon_is_brought_in_step_incrementally(service, settings_factory, small_embeddings, corpus) -> None:
+def test_a_fresh_lexicon_is_brought_in_step_incrementally(
+    service, settings_factory, small_embeddings, corpus, monkeypatch
+) -> None:
     """Another machine (or an index from before the lexicon): built once from Chroma, then kept in step."""
+    from retrieval.index.store import IndexStore
+
     expected = lexical_state(service.store)
     service.store.lexicon.drop()
+    # the chunks are read by their ids, not article by article through a `where` (hours at 662k chunks)
+    monkeypatch.setattr(IndexStore, "chunks_of_article", lambda *a: pytest.fail("read article by article"))
     other = open_service(settings_factory(), embeddings=small_embeddings)
     assert lexical_state(other.store) == expected
+    monkeypatch.undo()
     assert other.refresh() == 0  # in step: nothing to do
     write_article(corpus, "nouveau", "Le zanzibarien", "Le mot zanzibarien n'apparaît que dans cet article.")
     service.reindex()
@@ -210,3 +217,16 @@ def test_a_lexicon_of_an_older_layout_is_made_anew(tmp_path) -> None:
     columns = [row[1] for row in db.execute("PRAGMA table_info(chunks)")]
     assert "seen" in columns
     assert db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] == 0
+    indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"chunks_day", "chunks_outlet", "chunks_host"} <= indexes  # what scopes are told by
+
+
+def test_an_article_whose_chunks_are_not_found_by_id_is_read_by_its_where(service) -> None:
+    from dataclasses import replace
+
+    store = service.store
+    entry = next(e for e in store.manifest().values() if e.chunks > 1)
+    wrong = replace(entry, chunks=entry.chunks + 1)  # a record counting one more chunk than the ids find
+    [(got, rows)] = list(store._stored_rows([wrong]))
+    assert got is wrong and sorted(r.chunk_id for r in rows) == sorted(store.chunks_of_article(entry.article_id,
+                                                                                                  entry.article_hash)[0])

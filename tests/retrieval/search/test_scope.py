@@ -29,8 +29,13 @@ def test_filter_to_chroma_and_sql() -> None:
         {"$or": [{"outlet": {"$in": ["exemple.org"]}}, {"host": {"$in": ["exemple.org"]}}]},
     ]}
     condition, params = limits.sql()
-    assert condition == "c.day >= ? AND (c.outlet IN (?) OR c.host IN (?))"
+    assert condition == "c.seen IN (0, 1) AND c.day >= ? AND (c.outlet IN (?) OR c.host IN (?))"
     assert params == [20250801, "exemple.org", "exemple.org"]
+    condition, params = ScopeFilter.of(QueryScope(since="2025-08-01", until="2025-08-31")).sql()
+    assert condition == "((c.seen = 0 AND c.day BETWEEN ? AND ?) OR (c.seen = 1 AND c.day >= ?))"  # an undated
+    assert params == [20250801, 20250831, 20250801]  # article's day is when it was seen: published then or before
+    condition, params = ScopeFilter.of(QueryScope(until="2025-08-31")).sql()
+    assert condition == "((c.seen = 0 AND c.day <= ?) OR c.seen = 1)" and params == [20250831]
 
 
 @pytest.fixture
