@@ -164,7 +164,7 @@ class AnsweringService:
         return cached[1]
 
     def _load_coverage(self) -> tuple[int, Coverage]:
-        cached = load_coverage(self.store)
+        cached = load_coverage(self.store, self._coverage)
         self._coverage = cached
         return cached
 
@@ -322,12 +322,19 @@ class AnsweringService:
         loads its vector index (an embedded index reads it on its first query: ~2.5–5 s at 662k
         chunks, in Rust, beside the model's load in Python). A one-shot ask skips it: it builds the
         title index only if its question names an event."""
-        loading = threading.Thread(target=self._load_vectors, name="newsbot-load-vectors", daemon=True)
-        loading.start()
+        loading = self.load_vectors_meanwhile()
         self.retriever.view()
         self.coverage().title_index()
         self.store.embeddings.embed_query("warm up")
         loading.join()
+
+    def load_vectors_meanwhile(self) -> threading.Thread:
+        """Have Chroma load its vector index in a thread (a one-shot ask: while the coverage and the
+        model load, and the question is read); the first dense search then finds it loaded."""
+        # not a daemon: a process ending while Chroma loads in a thread crashes in its native code
+        loading = threading.Thread(target=self._load_vectors, name="newsbot-load-vectors")
+        loading.start()
+        return loading
 
     def _load_vectors(self) -> None:
         try:

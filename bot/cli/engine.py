@@ -255,6 +255,7 @@ def cmd_ask(args: argparse.Namespace, settings: AppSettings) -> int:
         echo("newsbot: the question held bytes that are not UTF-8: they were replaced by U+FFFD", sys.stderr)
     clean_question(args.question, settings.max_question_chars)  # fail fast, before loading anything
     service = open_service(settings)
+    service.load_vectors_meanwhile()
     answer = ask(service, args.question, [], scope)
     if args.json:
         emit_json(answer.to_dict())

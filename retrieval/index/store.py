@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 1
 _PAGE = 2000
+_ID_PAGE = 20_000  # ids alone: a page costs ~40 µs a record less (Chroma's limit on SQL variables allows it)
 # a scoped dense search asks for this many times k unfiltered before Chroma's own (slow) filter;
 # the widest only in an index of WIDEST_FROM chunks or more: Chroma's filter costs ~4 ms per 1,000
 # chunks (10k: 30-50 ms; 100k: 0.4-0.9 s), the 20x width ~70-120 ms whatever the size
@@ -145,15 +146,17 @@ def make_client(settings: Settings, *, create: bool) -> Any:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def pages(collection: Any, *, where: dict[str, Any] | None = None, include: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
-    """Every record of ``collection`` (matching ``where``), one page of :data:`_PAGE` at a time."""
+def pages(
+    collection: Any, *, where: dict[str, Any] | None = None, include: Sequence[str] = (), size: int = _PAGE
+) -> Iterator[dict[str, Any]]:
+    """Every record of ``collection`` (matching ``where``), one page of ``size`` at a time."""
     offset = 0
     while True:
-        page = collection.get(where=where, include=list(include), limit=_PAGE, offset=offset)
+        page = collection.get(where=where, include=list(include), limit=size, offset=offset)
         yield page
-        if len(page["ids"]) < _PAGE:
+        if len(page["ids"]) < size:
             return
-        offset += _PAGE
+        offset += size
 
 
 def _parts(items: Sequence[str], size: int = _PAGE) -> Iterator[list[str]]:
@@ -480,6 +483,12 @@ class IndexStore:
             embeddings = page.get("embeddings")
             if page["ids"] and embeddings is not None and len(embeddings):
                 self.vectors.query(query_embeddings=[embeddings[0]], n_results=1, include=[])
+
+    def article_ids(self) -> set[str]:
+        """The ids of the articles the manifest commits (their records' ids alone: at 216k articles
+        0.7 s, where reading the records took 16.6 s)."""
+        with translate_store_errors(self.settings):
+            return {aid for page in pages(self.records, size=_ID_PAGE) for aid in page["ids"]}
 
     def _stored_rows(self, entries: Sequence[ManifestEntry]) -> Iterator[tuple[ManifestEntry, list[LexicalRow]]]:
         """The lexicon's rows of these article versions, from what Chroma stores: read by their chunk

@@ -8,6 +8,7 @@ per index generation. Used to resolve outlet names (« selon Le Monde »), to pi
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections import Counter
@@ -77,11 +78,25 @@ def _terms(text: str) -> set[str]:
     return terms
 
 
+def _index_title(index: dict[str, list[int]], i: int, article: ArticleRef, copied: set[str] | None = None) -> None:
+    """Add a dated article's title terms to a title index. ``copied``: the index's lists belong to
+    another coverage too (a question may be reading them): a term's list is copied once before it
+    is appended to, and the term noted there."""
+    if article.day is not None:
+        for term in _terms(article.title):
+            if copied is not None and term not in copied:
+                index[term] = list(index.get(term, ()))
+                copied.add(term)
+            index.setdefault(term, []).append(i)
+
+
 @dataclass
 class Coverage:
     outlets: OutletDirectory = field(default_factory=OutletDirectory)
     articles: list[ArticleRef] = field(default_factory=list)
     _title_index: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
+    _days: list[dt.date] | None = field(default=None, init=False, repr=False, compare=False)  # sorted
+    index: str | None = field(default=None, repr=False, compare=False)  # the identity of the index it describes
 
     @classmethod
     def from_entries(cls, entries: Iterable[ManifestEntry]) -> Coverage:
@@ -112,10 +127,27 @@ class Coverage:
             aliases={name: set(names) for name, names in self.outlets.aliases.items()},
         )
         articles = {a.article_id: a for a in self.articles}
+        replaced = False
         for e in entries:
             outlets.add(e.source, e.url)
-            articles[e.article_id] = ArticleRef(e.article_id, e.title, published_day(e.date))
-        return Coverage(outlets=outlets, articles=list(articles.values()))
+            ref = ArticleRef(e.article_id, e.title, published_day(e.date))
+            replaced = replaced or articles.get(e.article_id, ref) != ref
+            articles[e.article_id] = ref
+        updated = Coverage(outlets=outlets, articles=list(articles.values()))
+        if self._title_index is not None and not replaced:  # only new articles: the index extended, not rebuilt
+            index = dict(self._title_index)
+            copied: set[str] = set()
+            for i in range(len(self.articles), len(updated.articles)):
+                _index_title(index, i, updated.articles[i], copied)
+            updated._title_index = index
+        return updated
+
+    def keeping(self, article_ids: set[str]) -> Coverage:
+        """This coverage with only these articles (the others were removed from the index)."""
+        if all(a.article_id in article_ids for a in self.articles):
+            return self
+        return Coverage(outlets=self.outlets, articles=[a for a in self.articles if a.article_id in article_ids],
+                        index=self.index)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -134,13 +166,19 @@ class Coverage:
         return cls(outlets=outlets, articles=articles)
 
     def dated(self) -> list[dt.date]:
-        return [a.day for a in self.articles if a.day is not None]
+        """The published days of the dated articles, in order (computed once per coverage)."""
+        if self._days is None:
+            self._days = sorted(a.day for a in self.articles if a.day is not None)
+        return self._days
 
     def has_articles_between(self, since: dt.date, until: dt.date) -> bool:
-        return any(since <= day <= until for day in self.dated())
+        days = self.dated()
+        first = bisect.bisect_left(days, since)
+        return first < len(days) and days[first] <= until
 
     def newest_day(self) -> dt.date | None:
-        return max(self.dated(), default=None)
+        days = self.dated()
+        return days[-1] if days else None
 
     def title_index(self) -> dict[str, list[int]]:
         """Each title term (see :func:`_terms`) → the dated articles whose title holds it, built once
@@ -148,9 +186,7 @@ class Coverage:
         if self._title_index is None:
             index: dict[str, list[int]] = {}
             for i, article in enumerate(self.articles):
-                if article.day is not None:
-                    for term in _terms(article.title):
-                        index.setdefault(term, []).append(i)
+                _index_title(index, i, article)
             self._title_index = index
         return self._title_index
 

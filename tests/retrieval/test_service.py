@@ -322,3 +322,10 @@ def test_warm_up_has_chroma_load_its_vectors_beside_the_model(service, monkeypat
 def test_loading_the_vectors_of_an_empty_index_does_nothing(settings_factory, small_embeddings) -> None:
     empty = open_service(settings_factory(), create=True, embeddings=small_embeddings)
     empty.store.load_vectors()
+
+
+def test_the_manifest_ids_alone(service, monkeypatch) -> None:
+    from retrieval.index import store as store_module
+
+    monkeypatch.setattr(store_module, "_ID_PAGE", 2)  # several pages
+    assert service.store.article_ids() == set(service.store.manifest()) and len(service.store.article_ids()) == 3

@@ -7,7 +7,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from retrieval.index.store import ManifestEntry
+from retrieval.scope.coverage import Coverage
 from retrieval.scope.coverage_cache import cache_path, load_coverage
 
 
@@ -37,6 +40,10 @@ class Store:
         self.reads.append(since)
         return {k: e for k, e in self.entries.items() if since is None or e.generation > since}
 
+    def article_ids(self) -> set[str]:
+        self.reads.append(-1)  # the ids alone
+        return set(self.entries)
+
     def commit(self, e: ManifestEntry) -> None:
         self.generation += 1
         self.entries[e.article_id] = ManifestEntry(**{**e.__dict__, "generation": self.generation})
@@ -63,10 +70,12 @@ def test_the_coverage_is_read_back_then_brought_up_to_date_and_rebuilt_after_rem
     assert sorted(a.article_id for a in added.articles) == ["a", "b"] and added.outlets.names == ["BBC", "Le Monde"]
     assert added.newest_day() == dt.date(2025, 8, 18)
 
-    store.remove("b")  # a removal: the whole manifest again
+    store.commit(entry("c", 0, date="2025-08-20"))
+    store.remove("b")  # a removal: the manifest's ids tell which are gone, its records since what came
     _, removed = load_coverage(store)
-    assert store.reads[-1] is None and [a.article_id for a in removed.articles] == ["a"]
-    assert removed.outlets.names == ["Le Monde"]
+    assert store.reads[-2:] == [-1, 2] and [a.article_id for a in removed.articles] == ["a", "c"]
+    assert removed.newest_day() == dt.date(2025, 8, 20)
+    assert removed.outlets.names == ["BBC", "Le Monde"]  # an outlet whose articles went stays listed
 
     store.identity = "index-2"  # a rebuilt index whose generations started again
     store.reads.clear()
@@ -81,3 +90,48 @@ def test_a_damaged_cache_only_costs_a_rebuild(tmp_path: Path) -> None:
     _, coverage = load_coverage(store)
     assert [a.article_id for a in coverage.articles] == ["a"]
     assert cache_path(store.lexicon.path).read_text(encoding="utf-8").startswith('{"format":1')
+
+
+def test_a_running_process_brings_its_own_coverage_up_to_date(tmp_path: Path, monkeypatch) -> None:
+    from retrieval.scope import coverage_cache
+
+    store = Store(Lexicon(tmp_path / "lexicon-x.sqlite3"))
+    store.commit(entry("a", 0))
+    held = load_coverage(store)
+    index = held[1].title_index()
+    monkeypatch.setattr(coverage_cache, "_read", lambda path: pytest.fail("the cache was read"))
+    assert load_coverage(store, held) is held  # the same generation: as is
+
+    store.commit(entry("b", 0, date="2025-08-18"))  # an addition: the articles since, the title index extended
+    store.reads.clear()
+    generation, coverage = load_coverage(store, held)
+    assert generation == 2 and store.reads == [1]
+    assert [a.article_id for a in coverage.articles] == ["a", "b"] and coverage.index == "index-1"
+    assert coverage._title_index is not None and coverage.title_index()["alask"] == [0, 1]
+    assert index["alask"] == [0] and held[1].title_index() is index  # what a question reads is left as it was
+    assert coverage.title_index() == Coverage.from_entries(store.entries.values()).title_index()
+
+    store.commit(entry("a", 0, date="2025-09-01"))  # a changed article: its index is built again when asked
+    _, changed = load_coverage(store, (generation, coverage))
+    assert changed._title_index is None and changed.newest_day() == dt.date(2025, 9, 1)
+    assert changed.title_index() == Coverage.from_entries(store.entries.values()).title_index()
+
+    store.remove("b")  # a removal: what is held, less what the manifest no longer lists
+    _, kept = load_coverage(store, (store.generation - 1, changed))
+    assert [a.article_id for a in kept.articles] == ["a"] and store.reads[-2:] == [-1, store.generation - 1]
+    monkeypatch.undo()
+    rebuilt = kept
+    store.identity = "index-2"
+    _, other = load_coverage(store, (store.generation, rebuilt))
+    assert other is not rebuilt and other.index == "index-2"
+
+
+def test_days_are_looked_up_in_order() -> None:
+    coverage = Coverage.from_entries([entry("a", 0, date="2025-08-15"), entry("b", 0, date="2025-06-01"),
+                                      entry("c", 0, date=None)])
+    assert coverage.dated() == [dt.date(2025, 6, 1), dt.date(2025, 8, 15)]
+    assert coverage.newest_day() == dt.date(2025, 8, 15)
+    assert coverage.has_articles_between(dt.date(2025, 6, 1), dt.date(2025, 6, 1))
+    assert not coverage.has_articles_between(dt.date(2025, 6, 2), dt.date(2025, 8, 14))
+    assert not coverage.has_articles_between(dt.date(2025, 8, 16), dt.date(2026, 1, 1))
+    assert Coverage().newest_day() is None
