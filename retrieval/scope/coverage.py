@@ -162,7 +162,11 @@ class Coverage:
             keys={str(name): set(keys) for name, keys in data["keys"].items()},
             aliases={str(name): set(names) for name, names in data["aliases"].items()},
         )
-        articles = [ArticleRef(str(aid), str(title), parse_day(day)) for aid, title, day in data["articles"]]
+        days: dict[object, dt.date | None] = {}  # articles share their days: each one parsed once
+        articles = [
+            ArticleRef(str(aid), str(title), days[day] if day in days else days.setdefault(day, parse_day(day)))
+            for aid, title, day in data["articles"]
+        ]
         return cls(outlets=outlets, articles=articles)
 
     def dated(self) -> list[dt.date]:
