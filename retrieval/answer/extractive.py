@@ -158,6 +158,10 @@ class ExtractiveAnswerer:
         if not chosen or vetoed or absent:
             text = self.refusal(query, passages, lexical, language, scored, absent=absent)
             on_subject = not vetoed and not absent and self.relevant(query, passages, lexical, language)
+            own = [p for p in passages[:3] if p.written_in() == language]
+            if on_subject and own:  # the nearest passages in its language hold every word it asks with
+                words, present, _ = self._words_against(query, own, lexical, language)
+                on_subject = all(term in present for _, term in words)
             return Composed(text, set(), True, language=language, on_subject=on_subject)
         text, cited = compose.render(chosen, language)
         probabilities: dict[int, float] = {}
@@ -166,24 +170,33 @@ class ExtractiveAnswerer:
             probabilities[n] = max(probabilities.get(n, 0.0), round(s.probability, 4))
         return Composed(text, cited, False, probabilities, language)
 
-    def refusal(
-        self, query: str, passages: Sequence[Passage], lexical: LexicalIndex, language: str,
-        scored: Sequence[compose.Scored], *, absent: Sequence[str] = (),
-    ) -> str:
+    @staticmethod
+    def _words_against(
+        query: str, passages: Sequence[Passage], lexical: LexicalIndex, language: str
+    ) -> tuple[list[tuple[str, str]], set[str], bool]:
+        """(the question's content words with their terms, the terms of the nearest three passages,
+        whether those are in the question's language). Words are compared in the question's
+        language only: over passages in the other one, no word is listed."""
         nearest = list(passages[:3])
         present: set[str] = set()
         for p in nearest:
             present.update(lexical.analyzer.tokens(f"{p.title}\n{p.text}"))
-        words = []
+        words: list[tuple[str, str]] = []
         seen: set[str] = set()
-        # words are compared in the question's language: over passages in the other one, the
-        # nearest passages are named instead
         same_language = all(p.written_in() == language for p in nearest)
         for word in re.findall(r"[^\W_]+", query) if same_language else ():
             terms = lexical.analyzer.tokens(word)
             if len(terms) == 1 and terms[0] not in seen and len(word) > 2 and not is_function_word(word):
                 seen.add(terms[0])
                 words.append((word, terms[0]))
+        return words, present, same_language
+
+    def refusal(
+        self, query: str, passages: Sequence[Passage], lexical: LexicalIndex, language: str,
+        scored: Sequence[compose.Scored], *, absent: Sequence[str] = (),
+    ) -> str:
+        nearest = list(passages[:3])
+        words, present, _ = self._words_against(query, nearest, lexical, language)
         best_probability = max((s.probability for s in scored), default=0.0)
         related = bool(nearest) and (
             best_probability >= 0.5 * self.sentence_model().thresholds_for(language).answer

@@ -118,3 +118,21 @@ def test_a_sentence_asking_a_question_is_never_the_answer(
     asked = [Passage("q#0", "quote", "Sommet en Alaska", text, 1.0, dense_score=0.86, position=0)]
     composed = answerer.answer("Où s'est tenu le sommet ?", "Où s'est tenu le sommet ?", asked, lexical)
     assert "se demande" not in composed.text
+
+
+@pytest.mark.parametrize(
+    ("query", "on_subject"),
+    [
+        ("Où en sont les discussions du sommet d'Alaska ?", True),  # every word is in the passages
+        ("Où en est la météo à Anchorage ?", False),  # « météo »: not a word of the nearest passages
+    ],
+)
+def test_a_refusal_says_whether_the_passages_are_on_its_subject(
+    answerer: ExtractiveAnswerer, lexical: LexicalIndex, monkeypatch: pytest.MonkeyPatch, query: str, on_subject: bool
+) -> None:
+    from retrieval.answer import compose
+
+    monkeypatch.setattr(answerer, "relevant", lambda *a, **k: True)  # close enough to the question, by the rule
+    monkeypatch.setattr(compose, "choose", lambda *a, **k: [])  # and no sentence likely enough
+    composed = answerer.answer(query, query, passages()[:1], lexical)
+    assert composed.refused and composed.on_subject is on_subject

@@ -222,3 +222,8 @@ def test_the_newest_on_a_subject_when_no_sentence_answers(service, monkeypatch) 
     assert "(16 August 2025) Anchorage summit ends without a deal" in answer.answer
     assert [s.article_id for s in answer.cited_sources] == ["outcome"]
     assert service.ask("How long did the Anchorage summit last?").refused  # a fact asked: the refusal stands
+
+
+def test_the_newest_article_is_no_answer_to_a_subject_the_coverage_lacks(service) -> None:
+    answer = service.ask("What is the latest on the weather in Anchorage?")  # the summit's articles lack "weather"
+    assert answer.refused and "No sentence of the coverage" not in answer.answer
