@@ -355,12 +355,13 @@ class Lexicon:
         self, tokens: Sequence[str], limit: int, scope: ScopeFilter | None = None, *, among: Sequence[str] | None = None
     ) -> list[Hit]:
         """The ``limit`` best rows for any of ``tokens`` by FTS5's rank, within ``scope``; ``among``:
-        only these chunks (the few a scope admits: their rows are read, not the full-text index)."""
+        only these chunks (the few a scope admits: their rows are read, not the full-text index, and
+        every one holding a token is returned, unranked, for the caller's BM25)."""
         if not tokens:
             return []
         if among is not None:
             wanted = set(tokens)
-            return [hit for hit in self.rows(among).values() if wanted.intersection(hit.tokens)][:limit]
+            return [hit for hit in self.rows(among).values() if wanted.intersection(hit.tokens)]
         condition, params = (scope or ScopeFilter()).sql()
         rows = self._db().execute(
             "SELECT c.chunk_id, c.article_id, c.article_hash, c.tokens FROM fts"

@@ -230,3 +230,12 @@ def test_an_article_whose_chunks_are_not_found_by_id_is_read_by_its_where(servic
     [(got, rows)] = list(store._stored_rows([wrong]))
     assert got is wrong and sorted(r.chunk_id for r in rows) == sorted(store.chunks_of_article(entry.article_id,
                                                                                                   entry.article_hash)[0])
+
+
+def test_the_few_chunks_of_a_scope_are_all_returned_for_scoring(service) -> None:
+    lexicon = service.store.lexicon
+    ids = sorted(lexical_state(service.store))
+    tokens = service.retriever.view().query_tokens("pétrole russe sommet Alaska")
+    hits = lexicon.search(tokens, 1, among=ids)  # unranked: every one holding a token, whatever the limit
+    holding = [cid for cid, hit in lexicon.rows(ids).items() if set(tokens) & set(hit.tokens)]
+    assert len(hits) == len(holding) > 1 and {h.chunk_id for h in hits} == set(holding)
