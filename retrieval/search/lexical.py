@@ -8,6 +8,7 @@ looked up for the terms asked about only) and BM25 scoring of given token lists.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -78,15 +79,17 @@ def _fold(word: str) -> str:
 ANALYZER = FrenchAnalyzer()
 
 
+@functools.cache
 def analysis_signature() -> str:
-    """Everything that decides the tokens of a text (the lexicon's fingerprint is made from it)."""
+    """Everything that decides the tokens of a text (the lexicon's fingerprint is made from it): the
+    analyzer's code, its own stop words, and the versions of the stemmer and of the package whose
+    French stop words it adds (read without loading either)."""
     import inspect
     from importlib.metadata import version
 
-    ANALYZER._ensure()
     return "\n".join([
         inspect.getsource(FrenchAnalyzer), inspect.getsource(_fold), inspect.getsource(fold_accents), _TOKEN.pattern,
-        " ".join(sorted(ANALYZER._stopwords or ())), version("PyStemmer"),
+        " ".join(sorted(_EXTRA_STOPWORDS)), version("PyStemmer"), version("bm25s"),
     ])
 
 
