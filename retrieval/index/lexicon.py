@@ -351,6 +351,25 @@ class Lexicon:
         ids = [cid for (cid,) in rows.fetchall()]
         return ids if len(ids) <= limit else None
 
+    def newest(self, scope: ScopeFilter, limit: int) -> list[tuple[str, str]]:
+        """(article id, hash) of up to ``limit`` article versions within ``scope``, by their first
+        chunk: dated ones first, newest first (then undated ones, the latest seen first), each kind
+        read backwards along the index on (seen, day). Versions not yet committed (or already
+        replaced) may be among them: the caller checks them against the manifest."""
+        condition, params = scope.sql()
+        found: list[tuple[str, str]] = []
+        for seen in (0, 1):
+            rows = self._db().execute(
+                "SELECT c.article_id, c.article_hash FROM chunks c"
+                f" WHERE c.seen = ? AND c.chunk_id LIKE '%:0' AND {condition}"
+                " ORDER BY c.day DESC, c.article_id LIMIT ?",
+                [seen, *params, limit - len(found)],
+            ).fetchall()
+            found.extend((str(aid), str(h)) for aid, h in rows)
+            if len(found) >= limit:
+                break
+        return found
+
     def search(
         self, tokens: Sequence[str], limit: int, scope: ScopeFilter | None = None, *, among: Sequence[str] | None = None
     ) -> list[Hit]:

@@ -12,25 +12,29 @@ from typing import TYPE_CHECKING
 
 from retrieval.index.chunking import split_sentences
 from retrieval.index.indexer import passage_text
-from retrieval.index.scope import ScopeFilter, day_number, outlet_key, url_host
+from retrieval.index.scope import ScopeFilter
 from retrieval.scope.dating import date_label, text
 from retrieval.scope.recency import RELEVANT, passage_day
 from retrieval.types import Passage, QueryScope
 
 if TYPE_CHECKING:
-    from retrieval.index.store import IndexStore
+    from retrieval.index.store import IndexStore, ManifestEntry
 
 
 def newest_passages(store: IndexStore, scope: QueryScope, k: int) -> list[Passage]:
     """The first passage of each of the ``k`` newest articles in scope (dated ones first, newest first):
-    the manifest's records filtered as the index filters chunks, then their first chunks read by id."""
+    the lexicon's first chunks along its index on days (twice as many as asked, then more if too few
+    are committed), checked against the manifest's records of those articles, then read by id."""
     limits = ScopeFilter.of(scope)
-    entries = [
-        e for e in store.manifest().values()
-        if limits.admits(day_number(e.date or e.seen), outlet_key(e.source), url_host(e.url), seen=not e.date)
-    ]
-    entries.sort(key=lambda e: (0 if e.date else 1, -(day_number(e.date) or 0), e.article_id))
-    newest = entries[:k]
+    newest: list[ManifestEntry] = []
+    asked = 2 * k
+    while True:
+        candidates = store.lexicon.newest(limits, asked)
+        committed = store.entries(list(dict.fromkeys(aid for aid, _ in candidates)))
+        newest = [committed[aid] for aid, h in candidates if aid in committed and committed[aid].article_hash == h][:k]
+        if len(newest) >= k or len(candidates) < asked:
+            break
+        asked *= 4
     stored = store.chunks([f"{e.article_id}:{e.article_hash}:0" for e in newest])
     passages: list[Passage] = []
     for e in newest:

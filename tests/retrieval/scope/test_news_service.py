@@ -227,3 +227,27 @@ def test_the_newest_on_a_subject_when_no_sentence_answers(service, monkeypatch) 
 def test_the_newest_article_is_no_answer_to_a_subject_the_coverage_lacks(service) -> None:
     answer = service.ask("What is the latest on the weather in Anchorage?")  # the summit's articles lack "weather"
     assert answer.refused and "No sentence of the coverage" not in answer.answer
+
+
+@pytest.mark.parametrize("scope", [QueryScope(), *SCOPES])
+def test_the_newest_articles_are_those_of_the_manifest_newest_first(service, scope: QueryScope) -> None:
+    from retrieval.index.scope import ScopeFilter, day_number, outlet_key, url_host
+    from retrieval.scope.roundup import newest_passages
+
+    limits = ScopeFilter.of(scope)
+    entries = [e for e in service.store.manifest().values()
+               if limits.admits(day_number(e.date or e.seen), outlet_key(e.source), url_host(e.url), seen=not e.date)]
+    entries.sort(key=lambda e: (0 if e.date else 1, -(day_number(e.date or e.seen) or 0), e.article_id))
+    expected = [e.article_id for e in entries[:3]]
+    assert [p.article_id for p in newest_passages(service.store, scope, 3)] == expected
+
+
+def test_the_newest_articles_skip_versions_not_committed(service, tmp_path: Path) -> None:
+    from retrieval.index.scope import ScopeFilter
+    from retrieval.scope.roundup import newest_passages
+    from tests.conftest import write_uncommitted_article
+
+    write_uncommitted_article(service, service.settings.corpus_dir)  # staged, never switched
+    assert "secret" in {aid for aid, _ in service.store.lexicon.newest(ScopeFilter(), 10)}
+    newest = [p.article_id for p in newest_passages(service.store, QueryScope(), 10)]
+    assert "secret" not in newest and newest[:2] == ["oil", "outcome"]
