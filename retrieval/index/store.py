@@ -275,12 +275,26 @@ class IndexStore:
                     found[article_id] = _entry(article_id, meta)
             return found
 
+    def newest(self, scope: ScopeFilter, k: int) -> list[ManifestEntry]:
+        """The ``k`` newest committed articles within ``scope`` (dated ones first, newest first; then
+        undated ones, the latest seen first): the lexicon's first chunks along its index on days
+        (twice as many as asked, more when too few are committed), checked against the manifest's
+        records of those articles only — at 216k articles reading every record took 16.6 s."""
+        asked = 2 * k
+        while True:
+            candidates = self.lexicon.newest(scope, asked)
+            committed = self.entries(list(dict.fromkeys(aid for aid, _ in candidates)))
+            newest = list({
+                aid: committed[aid] for aid, h in candidates if aid in committed and committed[aid].article_hash == h
+            }.values())
+            if len(newest) >= k or len(candidates) < asked:
+                return newest[:k]
+            asked *= 4
+
     def latest(self, n: int) -> list[ArticleInfo]:
-        entries = sorted(
-            self.manifest().values(), key=lambda e: (e.date or "", e.indexed_at), reverse=True
-        )
         return [
-            ArticleInfo(e.article_id, e.title, e.date, e.url, e.indexed_at, e.chunks) for e in entries[:n]
+            ArticleInfo(e.article_id, e.title, e.date, e.url, e.indexed_at, e.chunks)
+            for e in self.newest(ScopeFilter(), n)
         ]
 
     # -- writing: the commit protocol ------------------------------------------------------

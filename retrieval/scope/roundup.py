@@ -18,23 +18,13 @@ from retrieval.scope.recency import RELEVANT, passage_day
 from retrieval.types import Passage, QueryScope
 
 if TYPE_CHECKING:
-    from retrieval.index.store import IndexStore, ManifestEntry
+    from retrieval.index.store import IndexStore
 
 
 def newest_passages(store: IndexStore, scope: QueryScope, k: int) -> list[Passage]:
-    """The first passage of each of the ``k`` newest articles in scope (dated ones first, newest first):
-    the lexicon's first chunks along its index on days (twice as many as asked, then more if too few
-    are committed), checked against the manifest's records of those articles, then read by id."""
-    limits = ScopeFilter.of(scope)
-    newest: list[ManifestEntry] = []
-    asked = 2 * k
-    while True:
-        candidates = store.lexicon.newest(limits, asked)
-        committed = store.entries(list(dict.fromkeys(aid for aid, _ in candidates)))
-        newest = [committed[aid] for aid, h in candidates if aid in committed and committed[aid].article_hash == h][:k]
-        if len(newest) >= k or len(candidates) < asked:
-            break
-        asked *= 4
+    """The first passage of each of the ``k`` newest articles in scope (dated ones first, newest first;
+    :meth:`IndexStore.newest`), read by id."""
+    newest = store.newest(ScopeFilter.of(scope), k)
     stored = store.chunks([f"{e.article_id}:{e.article_hash}:0" for e in newest])
     passages: list[Passage] = []
     for e in newest:
