@@ -16,6 +16,9 @@
    runs in a background thread, as in the bot).
 3. One-shot `newsbot ask` (fresh process): wall time and peak RSS.
 4. Unchanged `newsbot reindex`: wall time and peak RSS; disk used by the index.
+
+An existing ``--work`` folder is measured as it is; ``--grow`` fills it further, to ``--chunks``
+(the articles written before are kept, the reindex adds the rest).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -121,9 +125,10 @@ def fill(work: Path, chunks: int, piaf: Path) -> dict[str, Any]:
         body = "\n\n".join(rng.sample(paragraphs, 3))
         made += len(chunk_spans(body, settings.chunk.size, settings.chunk.overlap))
         day = 1 + n % 28
-        write_article(corpus, f"{n // 1000:04d}/{n:07d}", f"Dépêche {n}", body, f"2025-{1 + n % 12:02d}-{day:02d}")
         path = corpus / f"{n // 1000:04d}/{n:07d}.md"
-        os.utime(path, (past, past))  # as an old corpus: an unchanged reindex may trust sizes and times
+        if not path.exists():  # a fill grown further (--grow) keeps the articles written before
+            write_article(corpus, f"{n // 1000:04d}/{n:07d}", f"Dépêche {n}", body, f"2025-{1 + n % 12:02d}-{day:02d}")
+            os.utime(path, (past, past))  # as an old corpus: an unchanged reindex may trust sizes and times
         n += 1
     started = time.perf_counter()
     service = open_service(settings, create=True, embeddings=FakeEmbeddings())
@@ -200,13 +205,17 @@ def main() -> None:
     parser.add_argument("--piaf", type=Path, default=REPO.parent / "shared" / "eval" / "piaf-dev.json")
     parser.add_argument("--child", choices=["bot"], help=argparse.SUPPRESS)
     parser.add_argument("--whole", action="store_true", help="the new articles indexed by a plain `newsbot reindex`")
+    parser.add_argument("--grow", action="store_true",
+                        help="fill an existing --work folder further, to --chunks (its earlier articles kept)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="newsbot-scale-"))
     if args.child == "bot":
         bot_child(work, args.piaf, whole=args.whole)
         return
     result: dict[str, Any] = {"requested_chunks": args.chunks, "embedder_for_fill": "fake (hash-seeded random)"}
-    if not (work / "data").exists():
+    if args.grow:
+        shutil.rmtree(work / "corpus" / "new", ignore_errors=True)  # the last run's new articles, removed by the fill
+    if args.grow or not (work / "data").exists():
         result.update(fill(work, args.chunks, args.piaf))
     env = env_for(work)
     seconds, peak, out = timed([sys.executable, str(Path(__file__)), "--child", "bot", "--work", str(work),

@@ -1,7 +1,5 @@
 """``python -m bot.cli``: the ``newsbot`` command."""
 
-import sys
+from bot.cli.main import run
 
-from bot.cli.main import main
-
-sys.exit(main())
+run()

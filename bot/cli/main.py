@@ -20,7 +20,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from retrieval.errors import IndexMissing, NewsbotError, is_disk_full
 
@@ -36,6 +36,10 @@ COMMAND_MODULES = (
     "bot.cli.engine", "bot.cli.status", "bot.cli.discord_bot", "bot.cli.evaluate", "bot.cli.sources",
     "bot.cli.coverage",
 )
+
+# commands that have nothing left to write once they have answered: their process ends at once
+# rather than freeing what it loaded (Chroma's vector index: ~1 s at 662k chunks)
+QUICK_EXIT = frozenset({"ask"})
 
 # libraries whose warnings are noise for a user: shown with -v only
 QUIET_LIBRARIES = (
@@ -302,10 +306,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def run() -> NoReturn:
+    """The ``newsbot`` console script and ``python -m bot.cli``: :func:`main`, then exit."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    with contextlib.suppress(SystemExit):
+        if build_parser().parse_known_args([fix_text(a) for a in argv])[0].command in QUICK_EXIT:
+            quick_exit(code)
+    sys.exit(code)
+
+
+def quick_exit(code: int) -> NoReturn:
+    """End the process now: what it printed and logged flushed, nothing freed."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -498,6 +498,11 @@ class IndexStore:
             if page["ids"] and embeddings is not None and len(embeddings):
                 self.vectors.query(query_embeddings=[embeddings[0]], n_results=1, include=[])
 
+    def load_manifest(self) -> None:
+        """Have Chroma load the manifest's collection now (its first access loads it)."""
+        with translate_store_errors(self.settings):
+            self.records.get(limit=1, include=[])
+
     def article_ids(self) -> set[str]:
         """The ids of the articles the manifest commits (their records' ids alone: at 216k articles
         0.7 s, where reading the records took 16.6 s)."""

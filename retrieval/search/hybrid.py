@@ -166,13 +166,13 @@ class HybridRetriever(BaseRetriever):
         among = None if limits.empty or not view.size else self.store.lexicon.admitted(limits, FEW_IN_SCOPE)
         if among == []:
             return [], view
-        vector = self.store.embeddings.embed_query(query)
-        dense_hits = self.store.dense_search(vector, fetch_k, scope=limits, size=view.size, among=among)
-        versions = {cid: version for cid, _, version, _ in dense_hits}
         lexical: list[str] = []
         doc_tokens: dict[str, list[str]] = {}
         q_tokens: list[str] = []
         pre_scores: dict[str, float] = {}
+        lexical_versions: dict[str, tuple[str, str]] = {}
+        # the lexical search first: in a fresh process it runs while Chroma still loads its vector
+        # index in a thread (see AnsweringService.load_vectors_meanwhile), which the dense search waits for
         if self.settings.hybrid and view.size:
             q_tokens = view.query_tokens(query)
             hits = self.store.lexicon.search(view.selective(q_tokens), LEXICAL_POOL * fetch_k, limits, among=among)
@@ -183,8 +183,11 @@ class HybridRetriever(BaseRetriever):
             kept = set(sorted(pre_scores, key=lambda cid: (-pre_scores[cid], cid))[: 2 * fetch_k])
             for hit in hits:
                 if hit.chunk_id in kept:
-                    versions[hit.chunk_id] = (hit.article_id, hit.article_hash)
+                    lexical_versions[hit.chunk_id] = (hit.article_id, hit.article_hash)
                     doc_tokens[hit.chunk_id] = hit.tokens
+        vector = self.store.embeddings.embed_query(query)
+        dense_hits = self.store.dense_search(vector, fetch_k, scope=limits, size=view.size, among=among)
+        versions = {cid: version for cid, _, version, _ in dense_hits} | lexical_versions
         # only chunks of committed article versions (the manifest, read for these articles only)
         committed = self.store.entries([aid for aid, _ in versions.values()])
         visible = {

@@ -308,11 +308,12 @@ def test_warm_up_has_chroma_load_its_vectors_beside_the_model(service, monkeypat
     import threading
 
     store = service.store
-    loaded = store.load_vectors
+    loaded, manifest = store.load_vectors, store.load_manifest
     threads: list[str] = []
     monkeypatch.setattr(store, "load_vectors", lambda: (threads.append(threading.current_thread().name), loaded()))
+    monkeypatch.setattr(store, "load_manifest", lambda: (threads.append(threading.current_thread().name), manifest()))
     service.warm_up()
-    assert threads == ["newsbot-load-vectors"]
+    assert sorted(threads) == ["newsbot-load-manifest", "newsbot-load-vectors"]  # both collections, side by side
     monkeypatch.setattr(store, "load_vectors", lambda: 1 / 0)  # a failure is the first question's to report
     service.warm_up()
     assert "could not be loaded" in caplog.text
@@ -322,6 +323,7 @@ def test_warm_up_has_chroma_load_its_vectors_beside_the_model(service, monkeypat
 def test_loading_the_vectors_of_an_empty_index_does_nothing(settings_factory, small_embeddings) -> None:
     empty = open_service(settings_factory(), create=True, embeddings=small_embeddings)
     empty.store.load_vectors()
+    empty.store.load_manifest()
 
 
 def test_the_manifest_ids_alone(service, monkeypatch) -> None:

@@ -84,3 +84,19 @@ def test_chat_builds_the_index_and_follows_up(run) -> None:
     assert "Traceback" not in proc.stderr
     # end of input (Ctrl-D) leaves cleanly too
     assert run("chat", stdin="").returncode == 0
+
+
+@pytest.mark.parametrize(("argv", "code", "quick"), [
+    (["ask", "Où ?"], 0, True), (["ask", "--json", "Où ?"], 2, True), (["reindex"], 0, False), (["status"], 1, False),
+])
+def test_a_one_shot_answer_ends_its_process_at_once(monkeypatch, argv, code, quick) -> None:
+    from bot.cli import main as cli
+
+    ended: list[int] = []
+    monkeypatch.setattr(cli, "main", lambda args: code)
+    monkeypatch.setattr(cli.os, "_exit", ended.append)  # os._exit would end the test run
+    monkeypatch.setattr(sys, "argv", ["newsbot", *argv])
+    with pytest.raises(SystemExit) as exited:
+        cli.run()
+    assert exited.value.code == code  # (with os._exit faked, run goes on to sys.exit)
+    assert ended == ([code] if quick else [])
