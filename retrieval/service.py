@@ -282,6 +282,7 @@ class AnsweringService:
         ``paths``: only these article files changed (absolute; see :meth:`Indexer.reindex`)."""
         with self._write_lock, self._process_lock():
             self.store.record_chunk_languages()  # once, for an index from before chunks recorded it
+            self.store.record_window_keys()  # once, for an index from before records had them
             indexer = Indexer(self.store, self.settings, on_written=self._prepare_sentences)
             report = indexer.reindex(progress=progress, full_check=full_check, paths=paths)
             if answering:

@@ -101,13 +101,8 @@ def collect(settings: AppSettings) -> dict[str, Any]:
     store = None
     try:
         store = IndexStore(make_client(settings, create=False), None, settings).open(create=False)
-        manifest = store.manifest()
-        index.update(
-            exists=True,
-            articles=len(manifest),
-            chunks=sum(entry.chunks for entry in manifest.values()),
-            last_reindex=max((entry.indexed_at for entry in manifest.values()), default=None),
-        )
+        articles, chunks, last = store.totals()
+        index.update(exists=True, articles=articles, chunks=chunks, last_reindex=last)
     except IndexMissing:
         pass
     except NewsbotError as exc:

@@ -108,8 +108,13 @@ def in_window(entry: ManifestEntry, window: Window) -> bool:
 
 
 def window_entries(store: IndexStore, window: Window) -> list[ManifestEntry]:
-    """The manifest records of the window (metadata only; no chunk is read)."""
-    return [entry for entry in store.manifest().values() if in_window(entry, window)]
+    """The manifest records of the window (metadata only; no chunk is read): those the records'
+    window keys admit, else (no bound, or an index from before the keys) every record."""
+    found = None
+    if window.since is not None or window.until is not None:
+        found = store.window(window.since, window.until, published=window.by == "published")
+    entries = found if found is not None else store.manifest()
+    return [entry for entry in entries.values() if in_window(entry, window)]
 
 
 def load_articles(

@@ -76,8 +76,7 @@ class ArticleView:
 
 def show_article(store: IndexStore, settings: Settings, article_id: str) -> ArticleView:
     """An article: its index record and its text (from the corpus file, else from the index)."""
-    manifest = store.manifest()
-    entry = manifest.get(article_id)
+    entry = store.entries([article_id]).get(article_id)  # its record alone, not the whole manifest
     files = article_files(settings, article_id)
     if entry is None and not files:
         raise UnknownArticle(f"no article {article_id!r}: see `newsbot list`")
@@ -106,7 +105,7 @@ def show_article(store: IndexStore, settings: Settings, article_id: str) -> Arti
 def remove_article(store: IndexStore, settings: Settings, article_id: str) -> list[str]:
     """Delete the article's files and its index entries; the paths removed."""
     files = article_files(settings, article_id)
-    indexed = article_id in store.manifest()
+    indexed = article_id in store.entries([article_id])
     if not files and not indexed:
         raise UnknownArticle(f"no article {article_id!r}: see `newsbot list`")
     for path in files:

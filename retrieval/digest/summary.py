@@ -131,6 +131,18 @@ def original_words(question: str, topic: str) -> str:
     return topic
 
 
+def _since(store: Any, since: dt.datetime | None) -> dict[str, Any]:
+    """The records :func:`_in_window` may admit: published since that day, or arrived since (an
+    undated article) — along the records' window keys; every record when there is no bound or the
+    index has no keys."""
+    if since is not None:
+        published = store.window(since.replace(hour=0, minute=0, second=0, microsecond=0), None, published=True)
+        arrived = store.window(since, None)
+        if published is not None and arrived is not None:
+            return {**published, **arrived}
+    return dict(store.manifest())
+
+
 def _in_window(article: DigestArticle, since: dt.datetime | None) -> bool:
     if since is None:
         return True
@@ -143,7 +155,6 @@ def _in_window(article: DigestArticle, since: dt.datetime | None) -> bool:
 
 def matching_articles(host: SummaryHost, request: SummaryRequest) -> list[DigestArticle]:
     """The articles the summary covers, the most relevant (or newest) first."""
-    manifest = host.store.manifest()
     if request.topic:
         passages, view = host.retriever.passages(request.topic)
         if not passages:
@@ -151,9 +162,10 @@ def matching_articles(host: SummaryHost, request: SummaryRequest) -> list[Digest
         if host.answerer.answer(request.topic, request.topic, passages, view).refused:
             return []  # the coverage does not speak of this topic
         order = relevant_articles(passages)
-        entries = [manifest[a] for a in order if a in manifest]
+        found = host.store.entries(order)  # the records of these articles alone
+        entries = [found[a] for a in order if a in found]
     else:
-        entries = list(manifest.values())
+        entries = list(_since(host.store, request.since).values())
     articles = {a.article_id: a for a in load_articles(host.store, entries)}
     ranked = [articles[e.article_id] for e in entries if e.article_id in articles]
     ranked = [a for a in ranked if _in_window(a, request.since)]

@@ -96,6 +96,8 @@ class Indexer:
 
     def pending(self) -> Plan:
         """What a reindex would do now (files looked at as a reindex would; nothing is embedded)."""
+        if (report := self.unchanged()) is not None:  # nothing changed: told from the files alone
+            return Plan([], [], report, {})
         manifest = self.store.manifest()
         return self.plan(self.scan(manifest, full_check=False), manifest)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import math
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -146,6 +147,26 @@ def make_client(settings: Settings, *, create: bool) -> Any:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _day_key(day: dt.date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def window_keys(indexed_at: str, date: object) -> dict[str, int]:
+    """A record's integer keys for windows (see :meth:`IndexStore.window`): ``arrived``, its commit
+    time in whole seconds, and ``day``, its published day as YYYYMMDD (dated articles only)."""
+    keys: dict[str, int] = {}
+    with contextlib.suppress(ValueError):
+        keys["arrived"] = math.floor(_utc(dt.datetime.fromisoformat(indexed_at.replace("Z", "+00:00"))).timestamp())
+    if date:
+        with contextlib.suppress(ValueError):
+            keys["day"] = _day_key(dt.date.fromisoformat(str(date).strip()[:10]))
+    return keys
+
+
 def pages(
     collection: Any, *, where: dict[str, Any] | None = None, include: Sequence[str] = (), size: int = _PAGE
 ) -> Iterator[dict[str, Any]]:
@@ -193,7 +214,8 @@ class IndexStore:
                     raise
                 records = self.client.create_collection(
                     self.manifest_name,
-                    metadata={**self.fingerprint(), "generation": 0, "dirty": False, "chunk_languages": True},
+                    metadata={**self.fingerprint(), "generation": 0, "dirty": False, "chunk_languages": True,
+                              "window_keys": True},
                     embedding_function=None,
                 )
             meta = records.metadata or {}
@@ -262,6 +284,57 @@ class IndexStore:
                 for page in pages(self.records, where=where, include=["metadatas"])
                 for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False)
             }
+
+    def window(
+        self, since: dt.datetime | None, until: dt.datetime | None, *, published: bool = False
+    ) -> dict[str, ManifestEntry] | None:
+        """The records of the articles that arrived (were committed) between ``since`` and ``until``
+        — or, ``published``, whose published day falls between their days — read along the records'
+        integer keys (``arrived``, ``day``: Chroma filters on numbers only), every bound inclusive
+        and open when None. The caller checks the exact window (a key is rounded to the second or
+        the day). None for an index from before the keys (:meth:`record_window_keys`): read the
+        whole manifest then."""
+        if not self._meta().get("window_keys"):
+            return None
+        if published:
+            key, low, high = "day", since and _day_key(since.date()), until and _day_key(until.date())
+        else:
+            key, low, high = "arrived", since and math.floor(_utc(since).timestamp()), until and math.ceil(
+                _utc(until).timestamp())
+        bounds = [{key: {op: value}} for op, value in (("$gte", low), ("$lte", high)) if value is not None]
+        if not bounds:
+            bounds = [{key: {"$gte": 0}}]
+        where = bounds[0] if len(bounds) == 1 else {"$and": bounds}
+        with translate_store_errors(self.settings):
+            return {
+                article_id: _entry(article_id, meta)
+                for page in pages(self.records, where=where, include=["metadatas"])
+                for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False)
+            }
+
+    def record_window_keys(self) -> int:
+        """Give the records of an index from before them their window keys (once per index, by the
+        reindex); returns the records given them. Until then windows read the whole manifest."""
+        if self._meta().get("window_keys"):
+            return 0
+        done = 0
+        with translate_store_errors(self.settings):
+            for page in pages(self.records, include=["metadatas"]):
+                ids, metas = [], []
+                for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
+                    meta = meta or {}
+                    if "arrived" not in meta and meta.get("indexed_at"):
+                        ids.append(article_id)
+                        metas.append(window_keys(str(meta["indexed_at"]), meta.get("date")))  # merged in
+                if ids:
+                    self.records.update(ids=ids, metadatas=metas)
+                    done += len(ids)
+            meta = dict(self._meta())
+            meta["window_keys"] = True
+            self.records.modify(metadata=meta)
+        if done:
+            log.info("gave their window keys to %d records written before records had them", done)
+        return done
 
     def entries(self, article_ids: Sequence[str]) -> dict[str, ManifestEntry]:
         """The manifest records of these articles only (those committed)."""
@@ -347,6 +420,7 @@ class IndexStore:
                 "chunks": len(chunks),
                 "indexed_at": now,
                 "generation": generation,
+                **window_keys(now, first.date if first.date_kind != "seen" else None),
             }
             if first.date and first.date_kind != "seen":
                 record["date"] = first.date
@@ -364,6 +438,7 @@ class IndexStore:
             embeddings=[[1.0]] * len(records),
         )
         meta["generation"] = generation
+        meta["committed_at"] = now  # what `newsbot status` shows, without reading every record
         self.records.modify(metadata=meta)
         return generation
 
@@ -388,6 +463,19 @@ class IndexStore:
         """(generation, dirty) in one read."""
         meta = self._meta()
         return int(meta.get("generation", 0)), bool(meta.get("dirty", True))
+
+    def totals(self) -> tuple[int, int, str | None]:
+        """(articles, chunks, when articles were last committed) of the committed index. A clean
+        index answers from counts and its collection's metadata (at 216k articles reading every
+        record took 16.6 s); one in the middle of a reindex (uncommitted chunks stored), or from
+        before the commit time was kept, from its manifest."""
+        meta = self._meta()
+        if not meta.get("dirty", True) and "committed_at" in meta:
+            with translate_store_errors(self.settings):
+                return int(self.records.count()), self.count(), str(meta["committed_at"])
+        manifest = self.manifest()
+        return (len(manifest), sum(e.chunks for e in manifest.values()),
+                max((e.indexed_at for e in manifest.values()), default=None))
 
     def is_dirty(self) -> bool:
         return bool(self._meta().get("dirty", True))  # an index from before the mark: assume the worst

@@ -331,3 +331,74 @@ def test_the_manifest_ids_alone(service, monkeypatch) -> None:
 
     monkeypatch.setattr(store_module, "_ID_PAGE", 2)  # several pages
     assert service.store.article_ids() == set(service.store.manifest()) and len(service.store.article_ids()) == 3
+
+
+def test_totals_from_counts_when_clean_else_from_the_manifest(service, monkeypatch) -> None:
+    store = service.store
+    manifest = store.manifest()
+    expected = (len(manifest), sum(e.chunks for e in manifest.values()), max(e.indexed_at for e in manifest.values()))
+    reads: list[int] = []
+    read = store.manifest
+    monkeypatch.setattr(store, "manifest", lambda *a, **k: reads.append(1) or read(*a, **k))
+    assert store.totals() == expected and reads == []  # counts and the last commit's time: no record read
+    store.set_dirty(True)  # a reindex under way: staged chunks are not committed ones
+    assert store.totals() == expected and reads == [1]
+    store.set_dirty(False)
+    meta = store._meta()
+    del meta["committed_at"]  # an index from before the commit time was kept
+    store.records.modify(metadata=meta)
+    assert store.totals() == expected and reads == [1, 1]
+
+
+def test_nothing_waiting_is_told_from_the_files_alone(service, corpus: Path, monkeypatch) -> None:
+    import time
+
+    from retrieval.index.indexer import Indexer
+
+    old = time.time() - 60  # a file of the last seconds is not trusted by its time
+    for path in corpus.rglob("*.md"):
+        os.utime(path, (old, old))
+    service.reindex(full_check=True)  # every file's size and time remembered
+    monkeypatch.setattr(service.store, "manifest", lambda *a, **k: 1 / 0)
+    plan = Indexer(service.store, service.settings).pending()
+    assert not plan.to_embed and not plan.removed and len(plan.report.unchanged) == 3
+
+
+def test_windows_are_read_along_the_records_keys(service, corpus: Path, monkeypatch) -> None:
+    import datetime as dt
+
+    from retrieval.digest.articles import in_window, window_entries
+    from retrieval.digest.window import Window
+
+    write_article(corpus, "fil/undated", "Sans date", "Un article sans date sur le pétrole russe.")
+    service.reindex()
+    store = service.store
+    manifest = store.manifest()
+    now = dt.datetime.now(dt.UTC)
+    days = sorted({e.date[:10] for e in manifest.values() if e.date})
+    first = dt.datetime.fromisoformat(days[0]).replace(tzinfo=dt.UTC)
+    windows = [
+        Window(since=now - dt.timedelta(hours=1)), Window(since=now + dt.timedelta(hours=1)),
+        Window(until=now - dt.timedelta(hours=1)), Window(since=now - dt.timedelta(days=1), until=now),
+        Window(since=first, by="published"), Window(until=first, by="published"),
+        Window(since=first + dt.timedelta(days=1), until=first + dt.timedelta(days=400), by="published"),
+    ]
+    monkeypatch.setattr(store, "manifest", lambda *a, **k: 1 / 0)  # the keys alone
+    for window in windows:
+        expected = sorted(aid for aid, e in manifest.items() if in_window(e, window))
+        assert sorted(e.article_id for e in window_entries(store, window)) == expected, window
+    assert len(window_entries(store, windows[0])) == 4 and not window_entries(store, windows[1])
+
+
+def test_an_index_from_before_the_window_keys_gets_them_once(service, monkeypatch) -> None:
+    import datetime as dt
+
+    store = service.store
+    ids = list(store.manifest())
+    store.records.update(ids=ids, metadatas=[{"arrived": None, "day": None}] * len(ids))  # keys removed
+    meta = store._meta()
+    del meta["window_keys"]
+    store.records.modify(metadata=meta)
+    assert store.window(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), None) is None  # read the manifest then
+    assert store.record_window_keys() == len(ids) and store.record_window_keys() == 0
+    assert set(store.window(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), None) or {}) == set(ids)

@@ -55,10 +55,11 @@ def latest_on(service: Any, topic: str | None, n: int) -> list[ArticleInfo]:
     from retrieval.digest.catalog import search_passages
     from retrieval.digest.summary import relevant_articles
 
-    manifest = service.store.manifest()
+    order = relevant_articles(search_passages(service.retriever, topic))
+    found = service.store.entries(order)  # the records of these articles alone
     seen: dict[str, ArticleInfo] = {}
-    for article_id in relevant_articles(search_passages(service.retriever, topic)):
-        entry = manifest.get(article_id)
+    for article_id in order:
+        entry = found.get(article_id)
         if entry is not None:
             seen[entry.article_id] = ArticleInfo(entry.article_id, entry.title, entry.date, entry.url,
                                                  entry.indexed_at, entry.chunks)
