@@ -175,7 +175,10 @@ class HybridRetriever(BaseRetriever):
         # index in a thread (see AnsweringService.load_vectors_meanwhile), which the dense search waits for
         if self.settings.hybrid and view.size:
             q_tokens = view.query_tokens(query)
-            hits = self.store.lexicon.search(view.selective(q_tokens), LEXICAL_POOL * fetch_k, limits, among=among)
+            # common tokens are left to the scoring (see LexicalView.selective), except among a scope's
+            # few chunks, whose rows are all read anyway
+            matched = q_tokens if among is not None else view.selective(q_tokens)
+            hits = self.store.lexicon.search(matched, LEXICAL_POOL * fetch_k, limits, among=among)
             idf = view.bm25_idf(q_tokens)
             pre_scores = {hit.chunk_id: bm25(q_tokens, hit.tokens, idf, view.avgdl) for hit in hits}
             # only the best by our BM25 can be among the fetch_k lexical candidates: the manifest
