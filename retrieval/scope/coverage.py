@@ -11,9 +11,10 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
+import threading
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrieval.scope.outlets import OutletDirectory, fold
@@ -78,6 +79,14 @@ def _terms(text: str) -> set[str]:
     return terms
 
 
+def _refs(rows: Iterable[list[Any]]) -> list[ArticleRef]:
+    days: dict[object, dt.date | None] = {}  # articles share their days: each one parsed once
+    return [
+        ArticleRef(str(aid), str(title), days[day] if day in days else days.setdefault(day, parse_day(day)))
+        for aid, title, day in rows
+    ]
+
+
 def _index_title(index: dict[str, list[int]], i: int, article: ArticleRef, copied: set[str] | None = None) -> None:
     """Add a dated article's title terms to a title index. ``copied``: the index's lists belong to
     another coverage too (a question may be reading them): a term's list is copied once before it
@@ -90,13 +99,38 @@ def _index_title(index: dict[str, list[int]], i: int, article: ArticleRef, copie
             index.setdefault(term, []).append(i)
 
 
-@dataclass
 class Coverage:
-    outlets: OutletDirectory = field(default_factory=OutletDirectory)
-    articles: list[ArticleRef] = field(default_factory=list)
-    _title_index: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
-    _days: list[dt.date] | None = field(default=None, init=False, repr=False, compare=False)  # sorted
-    index: str | None = field(default=None, repr=False, compare=False)  # the identity of the index it describes
+    """The outlets and the articles (id, title, published day) of an index. ``articles`` may be
+    given as a function that reads them when first needed (a question with no date or event
+    needs the outlets alone: a one-shot ask at 216k articles then skips ~0.8 s)."""
+
+    def __init__(
+        self,
+        outlets: OutletDirectory | None = None,
+        articles: list[ArticleRef] | Callable[[], list[ArticleRef]] | None = None,
+        *,
+        index: str | None = None,  # the identity of the index it describes
+    ) -> None:
+        self.outlets = outlets if outlets is not None else OutletDirectory()
+        self._articles: list[ArticleRef] | None = None
+        self._read: Callable[[], list[ArticleRef]] | None = None
+        if callable(articles):
+            self._read = articles
+        else:
+            self._articles = list(articles or [])
+        self._lock = threading.Lock()
+        self._title_index: dict[str, list[int]] | None = None
+        self._days: list[dt.date] | None = None  # sorted
+        self.index = index
+
+    @property
+    def articles(self) -> list[ArticleRef]:
+        if self._articles is None:
+            with self._lock:  # questions in several threads read them once
+                if self._articles is None and self._read is not None:
+                    self._articles = self._read()
+                    self._read = None
+        return self._articles if self._articles is not None else []
 
     @classmethod
     def from_entries(cls, entries: Iterable[ManifestEntry]) -> Coverage:
@@ -149,25 +183,32 @@ class Coverage:
         return Coverage(outlets=self.outlets, articles=[a for a in self.articles if a.article_id in article_ids],
                         index=self.index)
 
-    def to_dict(self) -> dict[str, object]:
+    def outlets_dict(self) -> dict[str, object]:
         return {
             "keys": {name: sorted(keys) for name, keys in self.outlets.keys.items()},
             "aliases": {name: sorted(names) for name, names in self.outlets.aliases.items()},
-            "articles": [[a.article_id, a.title, a.day.isoformat() if a.day else None] for a in self.articles],
         }
 
+    def articles_list(self) -> list[list[object]]:
+        return [[a.article_id, a.title, a.day.isoformat() if a.day else None] for a in self.articles]
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.outlets_dict(), "articles": self.articles_list()}
+
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Coverage:
+    def from_dict(
+        cls, data: dict[str, Any], articles: Callable[[], list[list[Any]]] | None = None
+    ) -> Coverage:
+        """From :meth:`to_dict`'s data; ``articles``: a function giving :meth:`articles_list`'s, called
+        when the articles are first needed (then ``data`` need not hold them)."""
         outlets = OutletDirectory(
             keys={str(name): set(keys) for name, keys in data["keys"].items()},
             aliases={str(name): set(names) for name, names in data["aliases"].items()},
         )
-        days: dict[object, dt.date | None] = {}  # articles share their days: each one parsed once
-        articles = [
-            ArticleRef(str(aid), str(title), days[day] if day in days else days.setdefault(day, parse_day(day)))
-            for aid, title, day in data["articles"]
-        ]
-        return cls(outlets=outlets, articles=articles)
+        if articles is None:
+            return cls(outlets=outlets, articles=_refs(data["articles"]))
+        read = articles
+        return cls(outlets=outlets, articles=lambda: _refs(read()))
 
     def dated(self) -> list[dt.date]:
         """The published days of the dated articles, in order (computed once per coverage)."""

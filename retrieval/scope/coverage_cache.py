@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +23,41 @@ from retrieval.scope.coverage import Coverage
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # two JSON lines: the index's identity, generation and outlets; then the articles
 
 
 def cache_path(lexicon_path: Path) -> Path:
     return lexicon_path.with_name(f"{lexicon_path.stem}.coverage.json")
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def _read(path: Path) -> tuple[dict[str, Any], bytes] | None:
+    """The cache's first line, parsed, and the rest (the articles) as read, parsed when needed: a
+    question with no date or event reads the outlets alone (the file is read whole at once, so
+    both parts come from the same version of it)."""
     try:
-        data = json.loads(path.read_text("utf-8"))
+        head, _, rest = path.read_bytes().partition(b"\n")
+        data = json.loads(head)
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+    return (data, rest) if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+
+def _articles(rest: bytes, store: Any) -> Callable[[], list[list[Any]]]:
+    def read() -> list[list[Any]]:
+        try:
+            rows = json.loads(rest)
+        except ValueError:
+            rows = None
+        if isinstance(rows, list):
+            return rows
+        log.warning("the coverage cache's articles are unreadable: read from the manifest")
+        return Coverage.from_entries(store.manifest().values()).articles_list()
+
+    return read
+
+
+def _compact(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def load_coverage(store: Any, current: tuple[int, Coverage] | None = None) -> tuple[int, Coverage]:
@@ -51,10 +74,11 @@ def load_coverage(store: Any, current: tuple[int, Coverage] | None = None) -> tu
             return current
     else:
         cached = _read(path)
-        if cached is not None and cached.get("index") == identity:
+        if cached is not None and cached[0].get("index") == identity:
+            head, rest = cached
             try:
-                base, since = Coverage.from_dict(cached["coverage"]), int(cached["generation"])
-            except (KeyError, TypeError, ValueError):
+                base, since = Coverage.from_dict(head["outlets"], articles=_articles(rest, store)), int(head["generation"])
+            except (KeyError, TypeError, ValueError, AttributeError):
                 base = None
             if base is not None and since == generation:
                 base.index = identity
@@ -68,9 +92,9 @@ def load_coverage(store: Any, current: tuple[int, Coverage] | None = None) -> tu
     else:
         coverage = Coverage.from_entries(store.manifest().values())
     coverage.index = identity
-    data = {"format": FORMAT, "index": identity, "generation": generation, "coverage": coverage.to_dict()}
+    head = {"format": FORMAT, "index": identity, "generation": generation, "outlets": coverage.outlets_dict()}
     try:
-        atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")), fsync=False)
+        atomic_write(path, _compact(head) + "\n" + _compact(coverage.articles_list()), fsync=False)
     except OSError as exc:
         log.debug("coverage cache not written: %s", exc)
     return generation, coverage

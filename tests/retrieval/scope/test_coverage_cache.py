@@ -89,7 +89,29 @@ def test_a_damaged_cache_only_costs_a_rebuild(tmp_path: Path) -> None:
     cache_path(store.lexicon.path).write_text("{not json", encoding="utf-8")
     _, coverage = load_coverage(store)
     assert [a.article_id for a in coverage.articles] == ["a"]
-    assert cache_path(store.lexicon.path).read_text(encoding="utf-8").startswith('{"format":1')
+    assert cache_path(store.lexicon.path).read_text(encoding="utf-8").startswith('{"format":2')
+    head, articles = cache_path(store.lexicon.path).read_text(encoding="utf-8").split("\n")
+    cache_path(store.lexicon.path).write_text(head + "\n[[1,", encoding="utf-8")  # its articles' line cut short
+    store.reads.clear()
+    _, coverage = load_coverage(store)
+    assert coverage.outlets.names == ["Le Monde"] and store.reads == []
+    assert [a.article_id for a in coverage.articles] == ["a"] and store.reads == [None]  # read from the manifest
+
+
+def test_the_articles_are_read_from_the_cache_when_first_needed(tmp_path: Path, monkeypatch) -> None:
+    from retrieval.scope import coverage_cache
+
+    store = Store(Lexicon(tmp_path / "lexicon-x.sqlite3"))
+    store.commit(entry("a", 0))
+    store.commit(entry("b", 0, source="BBC", date="2025-08-18"))
+    built = load_coverage(store)[1]
+    parsed: list[int] = []
+    monkeypatch.setattr(coverage_cache.json, "loads", lambda text, _loads=coverage_cache.json.loads:
+                        parsed.append(len(text)) or _loads(text))
+    _, coverage = load_coverage(store)
+    assert coverage.outlets.names == ["BBC", "Le Monde"] and len(parsed) == 1  # the outlets alone
+    assert coverage.newest_day() == dt.date(2025, 8, 18) and len(parsed) == 2  # the articles, when needed
+    assert coverage.to_dict() == built.to_dict()
 
 
 def test_a_running_process_brings_its_own_coverage_up_to_date(tmp_path: Path, monkeypatch) -> None:
