@@ -192,8 +192,8 @@ class Lexicon:
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
-        with contextlib.suppress(FileNotFoundError):  # what was built from this index's manifest
-            self.path.with_name(f"{self.path.stem}.coverage.json").unlink()
+        for built in self.path.parent.glob(f"{self.path.stem}.coverage*.json"):  # built from this index's manifest
+            built.unlink(missing_ok=True)
 
     # -- statistics -------------------------------------------------------------------------
     def stats(self) -> tuple[int, float]:

@@ -27,7 +27,12 @@ FORMAT = 2  # two JSON lines: the index's identity, generation and outlets; then
 
 
 def cache_path(lexicon_path: Path) -> Path:
-    return lexicon_path.with_name(f"{lexicon_path.stem}.coverage.json")
+    return lexicon_path.with_name(f"{lexicon_path.stem}.coverage-{FORMAT}.json")
+
+
+def _older(lexicon_path: Path) -> list[Path]:
+    """Caches in earlier formats (removed when this one is written)."""
+    return [lexicon_path.with_name(f"{lexicon_path.stem}.coverage.json")]
 
 
 def _read(path: Path) -> tuple[dict[str, Any], bytes] | None:
@@ -95,6 +100,8 @@ def load_coverage(store: Any, current: tuple[int, Coverage] | None = None) -> tu
     head = {"format": FORMAT, "index": identity, "generation": generation, "outlets": coverage.outlets_dict()}
     try:
         atomic_write(path, _compact(head) + "\n" + _compact(coverage.articles_list()), fsync=False)
+        for older in _older(store.lexicon.path):
+            older.unlink(missing_ok=True)
     except OSError as exc:
         log.debug("coverage cache not written: %s", exc)
     return generation, coverage

@@ -57,9 +57,11 @@ class Store:
 def test_the_coverage_is_read_back_then_brought_up_to_date_and_rebuilt_after_removals(tmp_path: Path) -> None:
     store = Store(Lexicon(tmp_path / "lexicon-x.sqlite3"))
     store.commit(entry("a", 0))
+    older = tmp_path / "lexicon-x.coverage.json"
+    older.write_text('{"format":1}', encoding="utf-8")  # a cache in the earlier format
     generation, coverage = load_coverage(store)
     assert generation == 1 and [a.article_id for a in coverage.articles] == ["a"] and store.reads == [None]
-    assert cache_path(store.lexicon.path).exists()
+    assert cache_path(store.lexicon.path).exists() and not older.exists()
 
     _, again = load_coverage(store)  # same generation: nothing read
     assert store.reads == [None] and again.outlets.names == coverage.outlets.names == ["Le Monde"]
