@@ -13,12 +13,14 @@ densest close passage in that language (:func:`other_language_slot`).
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from retrieval.index.indexer import passage_text
 from retrieval.index.scope import ScopeFilter
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 # FTS5 ranks with its own BM25 (k1 1.2): this many times ``candidates`` are rescored with ours
 LEXICAL_POOL = 5
 
+
+# threads for the dense searches of questions answered at once (a bot answers several)
+DENSE_WORKERS = 4
 
 # dense candidates (beyond the k passages) looked at for a passage in the other language
 OTHER_LANGUAGE_LOOKAHEAD = 8
@@ -146,6 +151,21 @@ class HybridRetriever(BaseRetriever):
     store: IndexStore
     settings: Settings
 
+    _pool: ThreadPoolExecutor | None = PrivateAttr(default=None)
+    _pool_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=DENSE_WORKERS, thread_name_prefix="newsbot-dense")
+            return self._pool
+
+    def _dense(
+        self, query: str, k: int, limits: ScopeFilter, size: int, among: list[str] | None
+    ) -> list[tuple[str, float, tuple[str, str], str | None]]:
+        vector = self.store.embeddings.embed_query(query)
+        return self.store.dense_search(vector, k, scope=limits, size=size, among=among)
+
     def view(self) -> LexicalView:
         """What one question sees of the lexical index (its statistics, read now)."""
         lexicon = self.store.lexicon
@@ -171,8 +191,10 @@ class HybridRetriever(BaseRetriever):
         q_tokens: list[str] = []
         pre_scores: dict[str, float] = {}
         lexical_versions: dict[str, tuple[str, str]] = {}
-        # the lexical search first: in a fresh process it runs while Chroma still loads its vector
-        # index in a thread (see AnsweringService.load_vectors_meanwhile), which the dense search waits for
+        # the dense search (the question embedded, Chroma asked: native code, the GIL released) runs
+        # in a worker thread while this one searches the lexicon; in a fresh process it also waits
+        # there for Chroma's vector index (see AnsweringService.load_vectors_meanwhile)
+        dense_search = self._workers().submit(self._dense, query, fetch_k, limits, view.size, among)
         if self.settings.hybrid and view.size:
             q_tokens = view.query_tokens(query)
             # common tokens are left to the scoring (see LexicalView.selective), except among a scope's
@@ -188,8 +210,7 @@ class HybridRetriever(BaseRetriever):
                 if hit.chunk_id in kept:
                     lexical_versions[hit.chunk_id] = (hit.article_id, hit.article_hash)
                     doc_tokens[hit.chunk_id] = hit.tokens
-        vector = self.store.embeddings.embed_query(query)
-        dense_hits = self.store.dense_search(vector, fetch_k, scope=limits, size=view.size, among=among)
+        dense_hits = dense_search.result()
         versions = {cid: version for cid, _, version, _ in dense_hits} | lexical_versions
         # only chunks of committed article versions (the manifest, read for these articles only)
         committed = self.store.entries([aid for aid, _ in versions.values()])
