@@ -18,7 +18,9 @@
 4. Unchanged `newsbot reindex`: wall time and peak RSS; disk used by the index.
 
 An existing ``--work`` folder is measured as it is; ``--grow`` fills it further, to ``--chunks``
-(the articles written before are kept, the reindex adds the rest).
+(the articles written before are kept, the reindex adds the rest). With ``NEWSBOT_CHROMA_HOST``
+and ``NEWSBOT_CHROMA_PORT`` set, every process measured uses that Chroma server (started first with
+``chroma run --path WORK/data/index``; each machine's lexicon is then made from the server once).
 """
 
 from __future__ import annotations
