@@ -123,13 +123,22 @@ def test_a_running_process_brings_its_own_coverage_up_to_date(tmp_path: Path, mo
     store.commit(entry("a", 0))
     held = load_coverage(store)
     index = held[1].title_index()
+    real_read = coverage_cache._read
     monkeypatch.setattr(coverage_cache, "_read", lambda path: pytest.fail("the cache was read"))
     assert load_coverage(store, held) is held  # the same generation: as is
 
     store.commit(entry("b", 0, date="2025-08-18"))  # an addition: the articles since, the title index extended
     store.reads.clear()
+    written = cache_path(store.lexicon.path).read_bytes()
     generation, coverage = load_coverage(store, held)
     assert generation == 2 and store.reads == [1]
+    assert cache_path(store.lexicon.path).read_bytes() == written  # left for the next process to start
+    monkeypatch.setattr(coverage_cache, "_read", real_read)  # the next process to start reads the cache
+    store.reads.clear()
+    _, started = load_coverage(store)
+    assert store.reads == [1] and started.to_dict() == coverage.to_dict()  # the articles since, read
+    assert cache_path(store.lexicon.path).read_bytes() != written  # and the cache written
+    monkeypatch.setattr(coverage_cache, "_read", lambda path: pytest.fail("the cache was read"))
     assert [a.article_id for a in coverage.articles] == ["a", "b"] and coverage.index == "index-1"
     assert coverage._title_index is not None and coverage.title_index()["alask"] == [0, 1]
     assert index["alask"] == [0] and held[1].title_index() is index  # what a question reads is left as it was
