@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrieval.digest.articles import load_articles, window_entries
-from retrieval.digest.window import Window, outlet_name
+from retrieval.digest.window import Window, outlet_matches, outlet_name
 from retrieval.errors import ArticleError, NewsbotError
 from retrieval.ingest.corpus import SUFFIXES, read_article
 
@@ -39,11 +39,12 @@ class ArticleRow:
 
 
 def list_articles(store: IndexStore, window: Window, *, limit: int | None = None) -> list[ArticleRow]:
-    """The window's articles, newest first (published date, else arrival)."""
-    entries = window_entries(store, window)
-    articles = load_articles(store, entries, sources=window.sources, vectors=False)
+    """The window's articles, newest first (published date, else arrival), from their records
+    alone (no chunk is read: at 1M chunks reading those of 110k articles took 90 s)."""
     rows = [
-        ArticleRow(a.article_id, a.title, a.outlet, a.date, a.url, a.indexed_at, len(a.chunks)) for a in articles
+        ArticleRow(e.article_id, e.title, outlet_name(e.source, e.url), e.date, e.url, e.indexed_at, e.chunks)
+        for e in window_entries(store, window)
+        if not window.sources or any(outlet_matches(s, e.source, e.url) for s in window.sources)
     ]
     rows.sort(key=lambda r: (r.date or r.indexed_at[:10], r.indexed_at, r.article_id), reverse=True)
     return rows[:limit] if limit else rows

@@ -370,6 +370,17 @@ class Lexicon:
                 break
         return found
 
+    def published_between(self, since: int | None, until: int | None) -> list[tuple[str, str]]:
+        """(article id, hash) of the article versions published between these days (YYYYMMDD,
+        inclusive; None: open), by their first chunk along the index on (seen, day). Versions not
+        yet committed (or already replaced) may be among them: the caller checks them."""
+        rows = self._db().execute(
+            "SELECT article_id, article_hash FROM chunks WHERE seen = 0 AND day BETWEEN ? AND ?"
+            " AND chunk_id LIKE '%:0'",
+            [since if since is not None else 0, until if until is not None else 99_999_999],
+        ).fetchall()
+        return [(str(aid), str(h)) for aid, h in rows]
+
     def search(
         self, tokens: Sequence[str], limit: int, scope: ScopeFilter | None = None, *, among: Sequence[str] | None = None
     ) -> list[Hit]:

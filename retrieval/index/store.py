@@ -36,7 +36,7 @@ from retrieval.errors import (
     is_disk_full,
 )
 from retrieval.index.lexicon import LexicalRow, Lexicon
-from retrieval.index.scope import ScopeFilter
+from retrieval.index.scope import ScopeFilter, day_number
 from retrieval.settings import Settings
 from retrieval.types import ArticleInfo, Chunk
 
@@ -151,19 +151,12 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _day_key(day: dt.date) -> int:
-    return day.year * 10_000 + day.month * 100 + day.day
-
-
-def window_keys(indexed_at: str, date: object) -> dict[str, int]:
-    """A record's integer keys for windows (see :meth:`IndexStore.window`): ``arrived``, its commit
-    time in whole seconds, and ``day``, its published day as YYYYMMDD (dated articles only)."""
+def window_keys(indexed_at: str) -> dict[str, int]:
+    """A record's integer key for windows of arrival (see :meth:`IndexStore.window`): ``arrived``,
+    its commit time in whole seconds."""
     keys: dict[str, int] = {}
     with contextlib.suppress(ValueError):
         keys["arrived"] = math.floor(_utc(dt.datetime.fromisoformat(indexed_at.replace("Z", "+00:00"))).timestamp())
-    if date:
-        with contextlib.suppress(ValueError):
-            keys["day"] = _day_key(dt.date.fromisoformat(str(date).strip()[:10]))
     return keys
 
 
@@ -288,23 +281,25 @@ class IndexStore:
     def window(
         self, since: dt.datetime | None, until: dt.datetime | None, *, published: bool = False
     ) -> dict[str, ManifestEntry] | None:
-        """The records of the articles that arrived (were committed) between ``since`` and ``until``
-        — or, ``published``, whose published day falls between their days — read along the records'
-        integer keys (``arrived``, ``day``: Chroma filters on numbers only), every bound inclusive
-        and open when None. The caller checks the exact window (a key is rounded to the second or
-        the day). None for an index from before the keys (:meth:`record_window_keys`): read the
-        whole manifest then."""
+        """The committed records of the articles that arrived (were committed) between ``since`` and
+        ``until`` — or, ``published``, whose published day falls between their days — every bound
+        inclusive and open when None; the caller checks the exact window (the keys are rounded to
+        the second or the day). Published days are read along the lexicon's index on days (the
+        articles' first chunks; their records then read by id); arrivals along the records'
+        ``arrived`` key (Chroma filters on numbers only), with one bound: Chroma's ``$and`` of two
+        ranges took 50 s over 327k records where one took 0.03–0.4 s. None for an index whose
+        records have no ``arrived`` key yet (:meth:`record_window_keys`): read the whole manifest."""
+        if published:
+            versions = self.lexicon.published_between(
+                day_number(since.date().isoformat()) if since else None,
+                day_number(until.date().isoformat()) if until else None,
+            )
+            committed = self.entries(list(dict.fromkeys(aid for aid, _ in versions)))
+            return {aid: committed[aid] for aid, h in versions if aid in committed and committed[aid].article_hash == h}
         if not self._meta().get("window_keys"):
             return None
-        if published:
-            key, low, high = "day", since and _day_key(since.date()), until and _day_key(until.date())
-        else:
-            key, low, high = "arrived", since and math.floor(_utc(since).timestamp()), until and math.ceil(
-                _utc(until).timestamp())
-        bounds = [{key: {op: value}} for op, value in (("$gte", low), ("$lte", high)) if value is not None]
-        if not bounds:
-            bounds = [{key: {"$gte": 0}}]
-        where = bounds[0] if len(bounds) == 1 else {"$and": bounds}
+        where = ({"arrived": {"$gte": math.floor(_utc(since).timestamp())}} if since is not None else
+                 {"arrived": {"$lte": math.ceil(_utc(until).timestamp())}} if until is not None else None)
         with translate_store_errors(self.settings):
             return {
                 article_id: _entry(article_id, meta)
@@ -313,8 +308,9 @@ class IndexStore:
             }
 
     def record_window_keys(self) -> int:
-        """Give the records of an index from before them their window keys (once per index, by the
-        reindex); returns the records given them. Until then windows read the whole manifest."""
+        """Give the records of an index from before them their ``arrived`` key (once per index, by
+        the reindex); returns the records given it. Until then windows of arrival read the whole
+        manifest."""
         if self._meta().get("window_keys"):
             return 0
         done = 0
@@ -325,7 +321,7 @@ class IndexStore:
                     meta = meta or {}
                     if "arrived" not in meta and meta.get("indexed_at"):
                         ids.append(article_id)
-                        metas.append(window_keys(str(meta["indexed_at"]), meta.get("date")))  # merged in
+                        metas.append(window_keys(str(meta["indexed_at"])))  # merged in
                 if ids:
                     self.records.update(ids=ids, metadatas=metas)
                     done += len(ids)
@@ -420,7 +416,7 @@ class IndexStore:
                 "chunks": len(chunks),
                 "indexed_at": now,
                 "generation": generation,
-                **window_keys(now, first.date if first.date_kind != "seen" else None),
+                **window_keys(now),
             }
             if first.date and first.date_kind != "seen":
                 record["date"] = first.date

@@ -395,7 +395,7 @@ def test_an_index_from_before_the_window_keys_gets_them_once(service, monkeypatc
 
     store = service.store
     ids = list(store.manifest())
-    store.records.update(ids=ids, metadatas=[{"arrived": None, "day": None}] * len(ids))  # keys removed
+    store.records.update(ids=ids, metadatas=[{"arrived": None}] * len(ids))  # keys removed
     meta = store._meta()
     del meta["window_keys"]
     store.records.modify(metadata=meta)
