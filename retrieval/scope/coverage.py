@@ -154,16 +154,38 @@ class Coverage:
                 )
         return cls(outlets=outlets, articles=list(seen.values()))
 
-    def with_entries(self, entries: Iterable[ManifestEntry]) -> Coverage:
-        """This coverage with articles committed since added (or replaced, by id)."""
+    def _outlets_with(self, entries: Iterable[ManifestEntry]) -> OutletDirectory:
         outlets = OutletDirectory(
             keys={name: set(keys) for name, keys in self.outlets.keys.items()},
             aliases={name: set(names) for name, names in self.outlets.aliases.items()},
         )
+        for e in entries:
+            outlets.add(e.source, e.url)
+        return outlets
+
+    def updated_when_read(
+        self, entries: list[ManifestEntry], keep: Callable[[], set[str]] | None, then: Callable[[Coverage], None]
+    ) -> Coverage:
+        """This coverage with ``entries`` added (and, ``keep`` given, only the articles it lists): its
+        outlets now, its articles when first needed — a question with no date or event, in a fresh
+        process, then reads neither the articles nor the manifest's ids. ``then`` is given the whole
+        coverage once its articles are read (the cache is written then)."""
+
+        def read() -> list[ArticleRef]:
+            base = self.keeping(keep()) if keep is not None else self
+            updated = base.with_entries(entries)
+            then(updated)
+            return updated.articles
+
+        return Coverage(outlets=self._outlets_with(entries), articles=read, index=self.index)
+
+    def with_entries(self, entries: Iterable[ManifestEntry]) -> Coverage:
+        """This coverage with articles committed since added (or replaced, by id)."""
+        entries = list(entries)
+        outlets = self._outlets_with(entries)
         articles = {a.article_id: a for a in self.articles}
         replaced = False
         for e in entries:
-            outlets.add(e.source, e.url)
             ref = ArticleRef(e.article_id, e.title, published_day(e.date))
             replaced = replaced or articles.get(e.article_id, ref) != ref
             articles[e.article_id] = ref

@@ -93,26 +93,32 @@ def load_coverage(store: Any, current: tuple[int, Coverage] | None = None) -> tu
             if since > generation:
                 base = None
     held = current is not None and base is current[1]
-    if base is not None:
+    if base is not None and not held:  # read from the cache: its articles too are brought up to date when needed
+        keep = store.article_ids if removed > since else None  # articles removed since: the others kept
+        coverage = base.updated_when_read(list(store.manifest(since=since).values()), keep,
+                                          then=lambda whole: _write(store, identity, generation, whole))
+    elif base is not None:
         if removed > since:  # articles removed since: those the manifest no longer lists are dropped
             base = base.keeping(store.article_ids())
+        # a running process brings what it holds up to date; the cache is left for the next process
+        # to start (writing 16 MB of JSON at 327k articles held the GIL ~0.7 s while the bot answered)
         coverage = base.with_entries(store.manifest(since=since).values())
     else:
         coverage = Coverage.from_entries(store.manifest().values())
+        _write(store, identity, generation, coverage)
     coverage.index = identity
-    if held:
-        # a running process brought what it holds up to date: the cache is left for the next
-        # process to bring up to date the same way (writing 16 MB of JSON at 327k articles held
-        # the GIL ~0.7 s, while the bot answered)
-        return generation, coverage
+    return generation, coverage
+
+
+def _write(store: Any, identity: str, generation: int, coverage: Coverage) -> None:
     head = {"format": FORMAT, "index": identity, "generation": generation, "outlets": coverage.outlets_dict()}
     try:
-        atomic_write(path, _compact(head) + "\n" + _compact(coverage.articles_list()), fsync=False)
+        atomic_write(cache_path(store.lexicon.path), _compact(head) + "\n" + _compact(coverage.articles_list()),
+                     fsync=False)
         for older in _older(store.lexicon.path):
             older.unlink(missing_ok=True)
     except OSError as exc:
         log.debug("coverage cache not written: %s", exc)
-    return generation, coverage
 
 
 __all__ = ["cache_path", "load_coverage"]

@@ -75,7 +75,8 @@ def test_the_coverage_is_read_back_then_brought_up_to_date_and_rebuilt_after_rem
     store.commit(entry("c", 0, date="2025-08-20"))
     store.remove("b")  # a removal: the manifest's ids tell which are gone, its records since what came
     _, removed = load_coverage(store)
-    assert store.reads[-2:] == [-1, 2] and [a.article_id for a in removed.articles] == ["a", "c"]
+    assert store.reads[-1] == 2 and removed.outlets.names == ["BBC", "Le Monde"]  # the records since, for the outlets
+    assert [a.article_id for a in removed.articles] == ["a", "c"] and store.reads[-1] == -1  # the ids, when needed
     assert removed.newest_day() == dt.date(2025, 8, 20)
     assert removed.outlets.names == ["BBC", "Le Monde"]  # an outlet whose articles went stays listed
 
@@ -136,7 +137,9 @@ def test_a_running_process_brings_its_own_coverage_up_to_date(tmp_path: Path, mo
     monkeypatch.setattr(coverage_cache, "_read", real_read)  # the next process to start reads the cache
     store.reads.clear()
     _, started = load_coverage(store)
-    assert store.reads == [1] and started.to_dict() == coverage.to_dict()  # the articles since, read
+    assert store.reads == [1] and started.outlets.names == coverage.outlets.names  # the records since
+    assert cache_path(store.lexicon.path).read_bytes() == written  # its articles not needed yet: not written
+    assert started.to_dict() == coverage.to_dict()  # then needed: brought up to date,
     assert cache_path(store.lexicon.path).read_bytes() != written  # and the cache written
     monkeypatch.setattr(coverage_cache, "_read", lambda path: pytest.fail("the cache was read"))
     assert [a.article_id for a in coverage.articles] == ["a", "b"] and coverage.index == "index-1"
