@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 import math
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -311,25 +311,39 @@ class IndexStore:
         """Give the records of an index from before them their ``arrived`` key (once per index, by
         the reindex); returns the records given it. Until then windows of arrival read the whole
         manifest."""
-        if self._meta().get("window_keys"):
+
+        def keys(meta: dict[str, Any], _: str | None) -> dict[str, Any] | None:
+            return window_keys(str(meta["indexed_at"])) if "arrived" not in meta and meta.get("indexed_at") else None
+
+        done = self._backfill(self.records, "window_keys", keys, include=["metadatas"])
+        if done:
+            log.info("gave their window keys to %d records written before records had them", done)
+        return done
+
+    def _backfill(
+        self, collection: Any, flag: str, keys: Callable[[dict[str, Any], str | None], dict[str, Any] | None],
+        *, include: list[str],
+    ) -> int:
+        """Once per index (``flag`` in the manifest's metadata): merge ``keys(metadata, document)``
+        into the metadata of every item of ``collection`` it gives keys for; the items given them."""
+        if self._meta().get(flag):
             return 0
         done = 0
         with translate_store_errors(self.settings):
-            for page in pages(self.records, include=["metadatas"]):
+            for page in pages(collection, include=include):
+                documents = page.get("documents") or [None] * len(page["ids"])
                 ids, metas = [], []
-                for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                    meta = meta or {}
-                    if "arrived" not in meta and meta.get("indexed_at"):
-                        ids.append(article_id)
-                        metas.append(window_keys(str(meta["indexed_at"])))  # merged in
+                for item_id, document, meta in zip(page["ids"], documents, page["metadatas"] or [], strict=False):
+                    found = keys(meta or {}, document)
+                    if found:
+                        ids.append(item_id)
+                        metas.append(found)  # merged into the item's metadata
                 if ids:
-                    self.records.update(ids=ids, metadatas=metas)
+                    collection.update(ids=ids, metadatas=metas)
                     done += len(ids)
             meta = dict(self._meta())
-            meta["window_keys"] = True
+            meta[flag] = True
             self.records.modify(metadata=meta)
-        if done:
-            log.info("gave their window keys to %d records written before records had them", done)
         return done
 
     def entries(self, article_ids: Sequence[str]) -> dict[str, ManifestEntry]:
@@ -522,24 +536,12 @@ class IndexStore:
         """Give their language to the chunks of an index written before chunks recorded it
         (metadata only, read from each chunk's text; once per index); returns the chunks given one.
         Until then retrieval tells the language of each dense candidate from its text, per question."""
-        if self._meta().get("chunk_languages"):
-            return 0
         from retrieval.text import language_of
 
-        done = 0
-        with translate_store_errors(self.settings):
-            for page in pages(self.vectors, include=["documents", "metadatas"]):
-                ids, metas = [], []
-                for cid, document, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                    if not (meta or {}).get("language"):
-                        ids.append(cid)
-                        metas.append({"language": language_of(document or "")})  # merged into the chunk's metadata
-                if ids:
-                    self.vectors.update(ids=ids, metadatas=metas)
-                    done += len(ids)
-            meta = dict(self._meta())
-            meta["chunk_languages"] = True
-            self.records.modify(metadata=meta)
+        def keys(meta: dict[str, Any], document: str | None) -> dict[str, Any] | None:
+            return None if meta.get("language") else {"language": language_of(document or "")}
+
+        done = self._backfill(self.vectors, "chunk_languages", keys, include=["documents", "metadatas"])
         if done:
             log.info("recorded the language of %d chunks written before chunks recorded it", done)
         return done
