@@ -108,8 +108,9 @@ def in_window(entry: ManifestEntry, window: Window) -> bool:
 
 
 def window_entries(store: IndexStore, window: Window) -> list[ManifestEntry]:
-    """The manifest records of the window (metadata only; no chunk is read): those the records'
-    window keys admit, else (no bound, or an index from before the keys) every record."""
+    """The manifest records of the window (metadata only; no chunk is read): those
+    :meth:`IndexStore.window` reads for its bounds, else (no bound, or an index whose records have
+    no arrival key yet) every record."""
     found = None
     if window.since is not None or window.until is not None:
         found = store.window(window.since, window.until, published=window.by == "published")

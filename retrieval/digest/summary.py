@@ -133,8 +133,8 @@ def original_words(question: str, topic: str) -> str:
 
 def _since(store: Any, since: dt.datetime | None) -> dict[str, Any]:
     """The records :func:`_in_window` may admit: published since that day, or arrived since (an
-    undated article) — along the records' window keys; every record when there is no bound or the
-    index has no keys."""
+    undated article), read by :meth:`IndexStore.window`; every record when there is no bound or the
+    index's records have no arrival key yet."""
     if since is not None:
         published = store.window(since.replace(hour=0, minute=0, second=0, microsecond=0), None, published=True)
         arrived = store.window(since, None)
