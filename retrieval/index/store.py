@@ -294,8 +294,7 @@ class IndexStore:
                 day_number(since.date().isoformat()) if since else None,
                 day_number(until.date().isoformat()) if until else None,
             )
-            committed = self.entries(list(dict.fromkeys(aid for aid, _ in versions)))
-            return {aid: committed[aid] for aid, h in versions if aid in committed and committed[aid].article_hash == h}
+            return self._committed(versions)
         if not self._meta().get("window_keys"):
             return None
         where = ({"arrived": {"$gte": math.floor(_utc(since).timestamp())}} if since is not None else
@@ -358,6 +357,11 @@ class IndexStore:
                     found[article_id] = _entry(article_id, meta)
             return found
 
+    def _committed(self, versions: Sequence[tuple[str, str]]) -> dict[str, ManifestEntry]:
+        """The records of these (article id, hash) versions that the manifest commits, in their order."""
+        committed = self.entries(list(dict.fromkeys(aid for aid, _ in versions)))
+        return {aid: committed[aid] for aid, h in versions if aid in committed and committed[aid].article_hash == h}
+
     def newest(self, scope: ScopeFilter, k: int) -> list[ManifestEntry]:
         """The ``k`` newest committed articles within ``scope`` (dated ones first, newest first; then
         undated ones, the latest seen first): the lexicon's first chunks along its index on days
@@ -366,10 +370,7 @@ class IndexStore:
         asked = 2 * k
         while True:
             candidates = self.lexicon.newest(scope, asked)
-            committed = self.entries(list(dict.fromkeys(aid for aid, _ in candidates)))
-            newest = list({
-                aid: committed[aid] for aid, h in candidates if aid in committed and committed[aid].article_hash == h
-            }.values())
+            newest = list(self._committed(candidates).values())
             if len(newest) >= k or len(candidates) < asked:
                 return newest[:k]
             asked *= 4
