@@ -9,7 +9,8 @@
    hash-seeded random unit vector per text, 384 dimensions like the default model): only the
    fill uses it. Everything measured below uses the real default model.
 2. Bot (a fresh process, embedded index): start to first answer, RSS after it, p50/p95 over
-   100 questions; then 10 new articles are written and a `newsbot reindex` process started on
+   100 questions (and over 50 English questions: the project's English versions of PIAF
+   questions, ``tests/data/*-english.json``, asked against the French text); then 10 new articles are written and a `newsbot reindex` process started on
    them (`newsbot reindex PATH…`, as `newsbot feeds` does for the files it writes; ``--whole``:
    a plain `newsbot reindex`, which looks at every file): the time until the bot answers from
    one of them, and the slowest answer meanwhile (the bot keeps asking; its lexicon refresh
@@ -156,6 +157,13 @@ def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
         t = time.perf_counter()
         service.ask(q)
         latencies.append((time.perf_counter() - t) * 1000)
+    english = [item["question"] for name in ("eval-english.json", "train-english.json")
+               for item in json.loads((REPO / "tests" / "data" / name).read_text(encoding="utf-8"))]
+    latencies_en = []
+    for q in random.Random(1).sample(english, 50):
+        t = time.perf_counter()
+        service.ask(q)
+        latencies_en.append((time.perf_counter() - t) * 1000)
 
     # 10 new articles and a reindex process; the bot keeps answering and refreshing in the background
     new_files = []
@@ -190,6 +198,7 @@ def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
     print(json.dumps({
         "bot_first_answer_s": round(first, 2), "bot_rss_mb": round(rss_first), "bot_rss_end_mb": round(rss_mb()),
         "p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p50_en_ms": round(statistics.median(latencies_en), 1), "p95_en_ms": round(percentile(latencies_en, 0.95), 1),
         "new_articles_answerable_s": None if visible is None else round(visible, 1),
         "slowest_answer_meanwhile_ms": round(slowest),
     }))
