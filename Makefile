@@ -69,3 +69,4 @@ clean:
 ## refit the answer-sentence model (retrieval/answer/sentence_model.json) on ../shared/eval/piaf-dev.json
 train: install
 	$(BIN)/python -m retrieval.answer.train
+	$(BIN)/python -m retrieval.answer.train_reranker

@@ -327,6 +327,9 @@ class AnsweringService:
         self.retriever.view()
         self.coverage().title_index()
         self.store.embeddings.embed_query("warm up")
+        reranker = getattr(self.answerer, "reranker", None)
+        if reranker is not None:
+            reranker.load()
         loading.join()
 
     def load_vectors_meanwhile(self) -> threading.Thread:

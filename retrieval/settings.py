@@ -205,6 +205,11 @@ class Settings(BaseSettings):
         0.805, description="MIN_DENSE_SCORE for questions detected as English (cross-lingual cosines run lower)."
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences of an extractive answer at most.")
+    answer_reranker: bool = Field(
+        True,
+        description="Read the most likely sentences again with the answer reranker (a cross-encoder built once "
+        "from the default embedding model) before choosing them; off = the sentence model alone, faster.",
+    )
     max_question_chars: int = Field(2000, ge=10, le=100000, description="Longest question, in characters.")
     history_turns: int = Field(6, ge=0, le=50, description="Earlier turns used to understand a follow-up.")
     sentence_cache_dir: Path | None = Field(

@@ -33,13 +33,14 @@ from retrieval.answer import compose
 from retrieval.answer.features import candidates, featurize
 from retrieval.answer.followups import condense
 from retrieval.answer.language import chit_chat, message, messages
-from retrieval.answer.model import SentenceModel, shipped_model
+from retrieval.answer.model import RerankerBlock, SentenceModel, Thresholds, shipped_model
 from retrieval.answer.names import absent_names, is_ordinal
 from retrieval.search.lexical import LexicalIndex
 from retrieval.text import is_function_word, language_of
 from retrieval.types import Passage
 
 if TYPE_CHECKING:
+    from retrieval.answer.reranker import SentenceReranker
     from retrieval.answer.vectors import SentenceVectors
     from retrieval.settings import Settings
 
@@ -69,6 +70,7 @@ class ExtractiveAnswerer:
     model: SentenceModel | None = None
     use_rule: bool = True  # refuse also when the best passage is far from the question (the earlier rule)
     embedding_model: str | None = None  # the model of the sentence vectors (see relative_cosines)
+    reranker: SentenceReranker | None = None  # the cross-encoder reading the best sentences (None: off)
 
     def sentence_model(self) -> SentenceModel:
         if self.model is None:
@@ -115,7 +117,27 @@ class ExtractiveAnswerer:
         if not self.calibrated():
             matrix = relative_cosines(matrix, model)
         probabilities = model.probabilities(matrix)
+        block = self.reranking()
+        if block is not None and self.reranker is not None:
+            best = np.argsort(-probabilities, kind="stable")[: block.k]
+            logits = self.reranker.logits(question, [cands[i].text for i in best])
+            combined = block.combine(probabilities[best], logits)
+            # the others were less likely than every sentence read again: kept under them
+            floor = float(combined.min())
+            probabilities = np.minimum(probabilities, floor)
+            probabilities[best] = combined
         return [compose.Scored(c, float(p)) for c, p in zip(cands, probabilities, strict=True)]
+
+    def reranking(self) -> RerankerBlock | None:
+        """The reranker's recombination when it runs: shipped with the model, and switched on."""
+        block = self.sentence_model().reranker
+        return block if self.reranker is not None and block is not None and self.calibrated() else None
+
+    def thresholds(self, language: str) -> Thresholds:
+        block = self.reranking()
+        if block is not None and language in block.thresholds:
+            return block.thresholds[language]
+        return self.sentence_model().thresholds_for(language)
 
     def answer(
         self,
@@ -135,7 +157,7 @@ class ExtractiveAnswerer:
         scored = self.score(question, query, passages, lexical, language)
         if weights is not None:
             scored = [compose.Scored(s.candidate, s.probability * weights[s.candidate.passage]) for s in scored]
-        thresholds = self.sentence_model().thresholds_for(language)
+        thresholds = self.thresholds(language)
         calibrated = self.calibrated()
         if not calibrated:
             # another embedding model: the probabilities still rank the sentences, but their
@@ -199,7 +221,7 @@ class ExtractiveAnswerer:
         words, present, _ = self._words_against(query, nearest, lexical, language)
         best_probability = max((s.probability for s in scored), default=0.0)
         related = bool(nearest) and (
-            best_probability >= 0.5 * self.sentence_model().thresholds_for(language).answer
+            best_probability >= 0.5 * self.thresholds(language).answer
             or max((p.dense_score or 0.0) for p in nearest) >= (self.min_dense_score_en if language == "en" else self.min_dense_score)
         )
         if absent:  # the names the passages lack are what is missing, whatever else they share
@@ -224,15 +246,32 @@ def relative_cosines(matrix: Any, model: SentenceModel) -> Any:
     return out
 
 
+def _packaged_e5(embeddings: Any) -> bool:
+    """The reranker's lower layers are the packaged e5's: it reads with the model the sentence
+    model's probabilities were fitted with, or not at all."""
+    from retrieval.answer.vectors import QueryMemo
+    from retrieval.embeddings.base import BaseEmbeddings
+    from retrieval.settings import PACKAGED_E5
+
+    inner = embeddings.inner if isinstance(embeddings, QueryMemo) else embeddings
+    return isinstance(inner, BaseEmbeddings) and inner.model_name == PACKAGED_E5
+
+
 def from_settings(settings: Settings, embeddings: Any = None) -> ExtractiveAnswerer:
     vectors = None
+    reranker = None
     if embeddings is not None:
         from retrieval.answer.vectors import SentenceVectors, cache_path, model_key
 
         key = model_key(settings)
         vectors = SentenceVectors(embeddings, key, cache_path(settings, key))
+        if settings.answer_reranker and _packaged_e5(embeddings):
+            from retrieval.answer.reranker import SentenceReranker
+
+            reranker = SentenceReranker(settings.models_path, threads=settings.embedding.threads)
     return ExtractiveAnswerer(
         vectors=vectors,
+        reranker=reranker,
         embedding_model=settings.embedding.model,
         max_sentences=settings.max_answer_sentences,
         min_dense_score=settings.min_dense_score,

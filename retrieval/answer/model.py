@@ -30,6 +30,43 @@ class Thresholds:
     more: float = 0.5
 
 
+@dataclass(frozen=True)
+class RerankerBlock:
+    """How the cross-encoder's logits (:mod:`retrieval.answer.reranker`) recombine with the
+    logistic regression: it reads the ``k`` most likely sentences; their probability becomes
+    ``sigmoid(coef · (logit(p), reranker logit) + intercept)``, fitted on questions neither
+    model was fitted on, with the thresholds chosen on those probabilities."""
+
+    k: int
+    coef: tuple[float, float]
+    intercept: float
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def combine(self, probabilities: Any, logits: Any) -> Any:
+        import numpy as np
+
+        p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-6, 1 - 1e-6)
+        z = self.coef[0] * np.log(p / (1 - p)) + self.coef[1] * np.asarray(logits, dtype=np.float64) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k": self.k, "coef": [round(float(x), 7) for x in self.coef], "intercept": round(float(self.intercept), 7),
+            "thresholds": {k: {"answer": v.answer, "more": v.more} for k, v in self.thresholds.items()},
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RerankerBlock:
+        a, b = (float(x) for x in data["coef"])
+        return cls(
+            k=int(data["k"]), coef=(a, b), intercept=float(data["intercept"]),
+            thresholds={k: Thresholds(**v) for k, v in data.get("thresholds", {}).items()},
+            info=dict(data.get("info", {})),
+        )
+
+
 @dataclass
 class SentenceModel:
     features: tuple[str, ...]
@@ -40,6 +77,7 @@ class SentenceModel:
     thresholds: dict[str, Thresholds] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     interactions: int = 0  # the embedding dimension of the question ⊙ sentence block, 0 without it
+    reranker: RerankerBlock | None = None  # how the cross-encoder's logits recombine, when it was trained
 
     def neutral_interactions(self, n: int) -> Any:
         """The product block at its training mean (no evidence either way): for vectors of another model."""
@@ -69,6 +107,7 @@ class SentenceModel:
             "thresholds": {k: {"answer": v.answer, "more": v.more} for k, v in self.thresholds.items()},
             "interactions": self.interactions,
             "info": self.info,
+            **({"reranker": self.reranker.to_dict()} if self.reranker else {}),
         }
 
     @classmethod
@@ -84,6 +123,7 @@ class SentenceModel:
             thresholds={k: Thresholds(**v) for k, v in data.get("thresholds", {}).items()},
             info=dict(data.get("info", {})),
             interactions=int(data.get("interactions", 0)),
+            reranker=RerankerBlock.from_dict(data["reranker"]) if data.get("reranker") else None,
         )
 
 
