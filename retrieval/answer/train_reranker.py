@@ -169,14 +169,14 @@ def fine_tune(base: Path, groups: list[tuple[str, str, list[str]]], layers: int,
     save_file(pack(state), str(out), metadata={"layers": str(layers), "base": "packaged:multilingual-e5-small"})
 
 
-def recombine(asked: list[Asked], reranker: Any) -> dict[str, Any]:
+def recombine(asked: list[Asked], reranker: Any, k: int = K) -> dict[str, Any]:
     """The recombination (a logistic regression) and its thresholds, on the ``combine`` questions."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     rows, labels, holds, groups, languages, lr = [], [], [], [], [], []
     for g, a in enumerate(a for a in asked if a.part == "combine"):
-        order = np.argsort(-np.asarray(a.probabilities), kind="stable")[:K]
+        order = np.argsort(-np.asarray(a.probabilities), kind="stable")[:k]
         logits = reranker.logits(a.question, [a.texts[i] for i in order])
         for i, logit in zip(order, logits, strict=True):
             p = min(max(a.probabilities[i], 1e-6), 1 - 1e-6)
@@ -205,7 +205,7 @@ def recombine(asked: list[Asked], reranker: Any) -> dict[str, Any]:
             figures[f"{language}_{name}_first_holds_span"] = round(sum(h for _, h in best.values()) / max(1, len(best)), 4)
     log.info("recombination part: %s", figures)
     return {
-        "k": K, "coef": [float(fitted.coef_[0][0]), float(fitted.coef_[0][1])],
+        "k": k, "coef": [float(fitted.coef_[0][0]), float(fitted.coef_[0][1])],
         "intercept": float(fitted.intercept_[0]), "thresholds": thresholds,
         "info": {"questions": int(len(set(groups))), **figures},
     }
