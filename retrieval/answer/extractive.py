@@ -24,6 +24,7 @@ index time, so a question costs one query embedding and a few dot products.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from retrieval.answer.followups import condense
 from retrieval.answer.language import chit_chat, message, messages
 from retrieval.answer.model import RerankerBlock, SentenceModel, Thresholds, shipped_model
 from retrieval.answer.names import absent_names, is_ordinal
+from retrieval.errors import ModelUnavailable
 from retrieval.search.lexical import LexicalIndex
 from retrieval.text import is_function_word, language_of
 from retrieval.types import Passage
@@ -54,6 +56,8 @@ class Composed:
     language: str = "fr"
     on_subject: bool = False  # refused although the passages are on the question's subject (no name missing)
 
+
+log = logging.getLogger(__name__)
 
 # a sentence at least this likely to answer is kept even when the question names something the
 # passages never mention (more likely right than not: the name may be spelt another way)
@@ -117,16 +121,30 @@ class ExtractiveAnswerer:
         if not self.calibrated():
             matrix = relative_cosines(matrix, model)
         probabilities = model.probabilities(matrix)
-        block = self.reranking()
-        if block is not None and self.reranker is not None:
-            best = np.argsort(-probabilities, kind="stable")[: block.k]
-            logits = self.reranker.logits(question, [cands[i].text for i in best])
-            combined = block.combine(probabilities[best], logits)
-            # the others were less likely than every sentence read again: kept under them
-            floor = float(combined.min())
-            probabilities = np.minimum(probabilities, floor)
-            probabilities[best] = combined
+        recombination = self.reranking()
+        if recombination is not None:
+            probabilities = self.reread(query, [c.text for c in cands], probabilities, recombination)
         return [compose.Scored(c, float(p)) for c, p in zip(cands, probabilities, strict=True)]
+
+    def reread(self, query: str, texts: Sequence[str], probabilities: Any, block: RerankerBlock) -> Any:
+        """The ``block.k`` most likely sentences read again by the reranker, against what the
+        sentences are scored with (a follow-up's resolved words); the others kept under them.
+        The reranker is optional: if it cannot be built or loaded, the sentence model alone answers."""
+        import numpy as np
+
+        if self.reranker is None:
+            return probabilities
+        best = np.argsort(-probabilities, kind="stable")[: block.k]
+        try:
+            logits = self.reranker.logits(query, [texts[i] for i in best])
+        except ModelUnavailable as exc:
+            log.warning("the answer reranker is off: %s", exc)
+            self.reranker = None
+            return probabilities
+        combined = block.combine(probabilities[best], logits)
+        out = np.minimum(probabilities, float(combined.min()))
+        out[best] = combined
+        return out
 
     def reranking(self) -> RerankerBlock | None:
         """The reranker's recombination when it runs: shipped with the model, and switched on."""

@@ -81,6 +81,24 @@ def test_the_reranker_reads_the_k_most_likely_sentences_and_reorders_them(monkey
     assert ExtractiveAnswerer().thresholds("fr") == shipped_model().thresholds_for("fr")
 
 
+class Broken:
+    def logits(self, question: str, sentences: list[str]) -> Any:
+        raise ModelUnavailable("cannot build answer-reranker")
+
+
+def test_a_reranker_that_cannot_load_leaves_the_sentence_model_alone(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    passages = [Passage("s#0", "summit", "Sommet", SUMMIT, 1.0, dense_score=0.9, position=0)]
+    answerer = Fixed(reranker=Broken())  # type: ignore[arg-type]
+    given = np.array([0.6, 0.5, 0.1])
+    monkeypatch.setattr(SentenceModel, "probabilities", lambda self, matrix: given.copy())
+    scored = answerer.score("Combien de temps a duré le sommet ?", "q", passages, LexicalIndex([SUMMIT]), "fr")
+    assert [s.probability for s in scored] == pytest.approx(list(given))  # answered all the same
+    assert answerer.reranker is None and "reranker is off" in caplog.text
+    assert answerer.thresholds("fr") == Thresholds(0.9, 0.95)  # the sentence model's own thresholds again
+
+
 def test_without_a_reranker_the_sentence_model_alone_decides(tmp_path: Path) -> None:
     settings: Settings = load_settings(model_dir=tmp_path, answer_reranker=True)
     assert from_settings(settings).reranker is None  # no embeddings: nothing to read with
