@@ -56,11 +56,10 @@ class Asked:
 
 
 def part_of(article_id: str) -> str | None:
-    try:
-        index = int(article_id.rsplit("/", 1)[-1].split("-")[0])
-    except ValueError:
-        return None
-    return {1: "tune", 2: "tune", 3: "combine"}.get(index % 4)
+    from retrieval.evaluation.squad import article_index
+
+    index = article_index(article_id)
+    return None if index is None else {1: "tune", 2: "tune", 3: "combine"}.get(index % 4)
 
 
 def ask_all(service: Any, answerer: Any, questions: list[tuple[Any, str]]) -> list[Asked]:
@@ -97,10 +96,8 @@ def groups_for_tuning(asked: list[Asked], rng: random.Random) -> list[tuple[str,
         if a.part != "tune":
             continue
         positives = [t for t, y in zip(a.texts, a.labels, strict=True) if y]
-        ranked = sorted(
-            (t for t, h, p in zip(a.texts, a.holds, a.probabilities, strict=True) if not h),
-            key=lambda t: -a.probabilities[a.texts.index(t)],
-        )
+        answerless = [(p, t) for t, h, p in zip(a.texts, a.holds, a.probabilities, strict=True) if not h]
+        ranked = [t for _, t in sorted(answerless, key=lambda pt: -pt[0])]
         if not positives or not ranked:
             continue
         hard, rest = ranked[: NEGATIVES // 2], ranked[NEGATIVES // 2:]

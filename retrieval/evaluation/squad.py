@@ -505,17 +505,22 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
 
 
 __all__ = [
-    "EvalArticle", "EvalDataset", "answer_sentences", "only_split", "split_of", "EvalQuestion", "EvalReport", "QuestionResult", "SetReport",
+    "EvalArticle", "EvalDataset", "answer_sentences", "article_index", "only_split", "split_of", "EvalQuestion", "EvalReport", "QuestionResult", "SetReport",
     "contains_answer", "eval_settings", "fold", "gold_rank", "load_extra", "load_squad", "run_eval",
     "sample", "subset", "write_corpus",
 ]
 
 
+def article_index(article_id: str) -> int | None:
+    """The SQuAD article's index in its dataset, from an article id (``…/0012-title``)."""
+    try:
+        return int(article_id.rsplit("/", 1)[-1].split("-")[0])
+    except ValueError:
+        return None
+
+
 def split_of(article_id: str) -> str:
     """``"heldout"`` for the paragraphs of every fourth SQuAD article (index % 4 == 0), else
     ``"train"``: the answer-sentence model is trained on the others only."""
-    try:
-        index = int(article_id.rsplit("/", 1)[-1].split("-")[0])
-    except ValueError:
-        return "train"
-    return "heldout" if index % 4 == 0 else "train"
+    index = article_index(article_id)
+    return "heldout" if index is not None and index % 4 == 0 else "train"
