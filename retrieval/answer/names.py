@@ -10,7 +10,8 @@ same in both languages, so a missing one (« le 20e paquet » over coverage of t
 refused whatever the sentence's probability.
 
 Names are matched leniently, so that the same name across French and English or two
-transliterations still counts as present (Kyiv/Kiev, Zaporizhzhia/Zaporijjia, Japan/Japon):
+transliterations still counts as present (Kyiv/Kiev, Zaporizhzhia/Zaporijjia, Japan/Japon,
+"Russia-Ukraine" over « la Russie et l'Ukraine »):
 case and accents folded, then an exact word, or a word of the same initial whose similarity
 ratio (:class:`difflib.SequenceMatcher`) reaches :data:`SIMILAR`. Demonyms ("Russian",
 "Ukrainian") and all-capital abbreviations (EU/UE, NATO/OTAN) are left out: they are
@@ -84,10 +85,14 @@ def words_of(texts: Iterable[str]) -> set[str]:
 
 
 def mentioned(name: str, words: set[str]) -> bool:
-    """Whether ``name`` is among ``words`` (folded), exactly or as a close spelling."""
+    """Whether ``name`` is among ``words`` (folded), exactly or as a close spelling; a hyphenated
+    name ("Russia-Ukraine", « Haut-Karabakh ») when each of its parts is."""
     target = fold(name)
     if target in words or target.rstrip("s") in words:
         return True
+    parts = [part for part in target.split("-") if part]
+    if len(parts) > 1:
+        return all(mentioned(part, words) for part in parts)
     if _ORDINAL.match(name):  # « 20e » and "20th" are the same ordinal
         number = name.rstrip("erèmthsnd")
         return any(re.fullmatch(rf"{number}(?:e|er|ère|ème|eme|th|st|nd|rd)", w) for w in words)

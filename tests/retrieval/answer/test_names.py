@@ -36,3 +36,9 @@ def test_absent_names_are_those_no_passage_mentions() -> None:
     texts = ["Le sommet d'Alaska a duré trois heures.", "Trump et Poutine à Anchorage."]
     assert absent_names("What did Pope Leo say about the Alaska summit?", texts) == ["Pope", "Leo"]
     assert absent_names("Combien de temps a duré le sommet d'Alaska ?", texts) == []
+
+
+def test_a_hyphenated_name_is_mentioned_when_each_part_is() -> None:
+    texts = ["La Russie et l'Ukraine échangent 146 prisonniers."]
+    assert absent_names("What is the latest Russia-Ukraine prisoner exchange?", texts) == []
+    assert absent_names("What is the latest Russia-Belarus prisoner exchange?", texts) == ["Russia-Belarus"]
