@@ -196,7 +196,8 @@ class AnsweringService:
             passages = newest_passages(self.store, limits, self.settings.k)
         else:  # a wider pool in scope, then the recency prior picks the k passages
             pool, _ = self.retriever.passages(query, view=inputs["view"], scope=limits, k=self.settings.candidates)
-            passages = apply_scope(pool, scope, k=self.settings.k, half_life_days=self.settings.recency_half_life_days)
+            passages = apply_scope(pool, scope, k=self.settings.k, half_life_days=self.settings.recency_half_life_days,
+                                   query=query)
         return {**inputs, "passages": passages}
 
     def _compose(self, inputs: dict[str, Any]) -> Answer:

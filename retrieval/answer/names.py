@@ -113,4 +113,17 @@ def absent_names(question: str, texts: Sequence[str]) -> list[str]:
     return [n for n in wanted if not mentioned(n, words)]
 
 
-__all__ = ["SIMILAR", "absent_names", "is_ordinal", "mentioned", "names"]
+def naming(question: str, chosen: Sequence[str], candidates: Sequence[str]) -> int | None:
+    """The index of the first of ``candidates`` that mentions a name of the question none of
+    ``chosen`` mentions, or None (every name is covered, or no candidate names one)."""
+    wanted = absent_names(question, chosen)
+    if not wanted:
+        return None
+    for i, text in enumerate(candidates):
+        words = words_of([text])
+        if any(mentioned(name, words) for name in wanted):
+            return i
+    return None
+
+
+__all__ = ["SIMILAR", "absent_names", "is_ordinal", "mentioned", "names", "naming"]

@@ -77,10 +77,12 @@ def recency_factors(passages: Sequence[Passage], half_life_days: float) -> list[
 
 
 def apply_scope(
-    passages: Sequence[Passage], scope: QueryScope, *, k: int, half_life_days: float
+    passages: Sequence[Passage], scope: QueryScope, *, k: int, half_life_days: float, query: str | None = None
 ) -> list[Passage]:
     """The ``k`` best passages (already filtered on the scope by the index), re-ranked: undated ones
-    weigh less in a narrow date range, and the recency prior applies when the scope asks for it."""
+    weigh less in a narrow date range, and the recency prior applies when the scope asks for it.
+    With ``query``, the last is given to a passage of the pool naming what the question names and
+    the k do not (as :func:`retrieval.search.hybrid.named_slot` does without a scope)."""
     kept = list(passages)
     weight = undated_weight(scope)
     if weight < 1.0 and kept:
@@ -90,4 +92,12 @@ def apply_scope(
         factors = recency_factors(kept, half_life_days)
         kept = [replace(p, score=round(p.score * f, 6)) for p, f in zip(kept, factors, strict=True)]
         kept.sort(key=lambda p: -p.score)
-    return kept[:k]
+    chosen, rest = kept[:k], kept[k:]
+    if query and len(chosen) > 1 and rest:
+        from retrieval.answer.names import naming
+        from retrieval.search.hybrid import NAMED_LOOKAHEAD
+
+        index = naming(query, [f"{p.title}\n{p.text}" for p in chosen], [f"{p.title}\n{p.text}" for p in rest[:NAMED_LOOKAHEAD]])
+        if index is not None:
+            chosen = [*chosen[:-1], rest[index]]
+    return chosen

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -75,6 +76,50 @@ def other_language_slot(
         if found is not None and found != language:
             return [*best[:-1], (cid, fused.get(cid, 0.0))]
     return best
+
+
+# fused candidates (beyond the k passages) looked at for a passage naming what the k do not
+NAMED_LOOKAHEAD = 20
+
+
+def named_slot(
+    query: str,
+    best: list[tuple[str, float]],
+    lookahead: list[tuple[str, float]],
+    stored: dict[str, tuple[str, dict[str, Any]]],
+    fetch: Callable[[list[str]], dict[str, tuple[str, dict[str, Any]]]],
+    keep: set[str],
+) -> list[tuple[str, float]]:
+    """The k passages, the last one (not in ``keep``) given to the best candidate of ``lookahead``
+    (fused, beyond the k) that mentions a name of the question (« le 19e paquet », "Zelensky") none
+    of the k mention (:func:`retrieval.answer.names.naming`).
+
+    A question comparing two things ("between the 18th and 19th packages") or naming a second
+    subject is otherwise given passages about the first alone, which several outlets repeat; and
+    the answerer refuses a question naming something its passages never mention. The candidates'
+    texts are read only when a name is missing.
+    """
+    from retrieval.answer.names import absent_names, naming
+
+    slots = [i for i, (cid, _) in enumerate(best) if cid not in keep]
+    chosen = [chunk_text(stored[cid]) for cid, _ in best if cid in stored]
+    if len(best) < 2 or not slots or not lookahead or not absent_names(query, chosen):
+        return best
+    found = fetch([cid for cid, _ in lookahead])
+    present = [(cid, score) for cid, score in lookahead if cid in found]
+    index = naming(query, chosen, [chunk_text(found[cid]) for cid, _ in present])
+    if index is None:
+        return best
+    cid, score = present[index]
+    stored[cid] = found[cid]
+    out = list(best)
+    out[slots[-1]] = (cid, score)
+    return out
+
+
+def chunk_text(entry: tuple[str, dict[str, Any]]) -> str:
+    document, meta = entry
+    return f"{meta.get('title', '')}\n{document}"
 
 
 def language_fair(
@@ -258,6 +303,10 @@ class HybridRetriever(BaseRetriever):
         stored = self.store.chunks([cid for cid, _ in best] + [cid for cid, _ in others])
         if others and len(best) > 1:
             best = other_language_slot(language, best, others, fused, stored)
+        if (k or self.settings.k) == self.settings.k:  # not a pool for the scope's re-ranking (see apply_scope)
+            slotted = {cid for cid, _ in best} - {cid for cid, _ in ranked_all[: len(best)]}
+            lookahead = [item for item in ranked_all if item[0] not in chosen and item[0] not in slotted]
+            best = named_slot(query, best, lookahead[:NAMED_LOOKAHEAD], stored, self.store.chunks, slotted)
         passages = []
         for cid, score in best:
             if cid not in stored:  # removed since the search: gone

@@ -42,3 +42,13 @@ def test_a_hyphenated_name_is_mentioned_when_each_part_is() -> None:
     texts = ["La Russie et l'Ukraine échangent 146 prisonniers."]
     assert absent_names("What is the latest Russia-Ukraine prisoner exchange?", texts) == []
     assert absent_names("What is the latest Russia-Belarus prisoner exchange?", texts) == ["Russia-Belarus"]
+
+
+def test_naming_finds_the_first_candidate_that_names_what_the_chosen_texts_do_not() -> None:
+    from retrieval.answer.names import naming
+
+    chosen = ["Le 18e paquet de sanctions vise 105 pétroliers."]
+    candidates = ["Le Kremlin dénonce les sanctions.", "Le 19e paquet ajoute 117 navires.", "Le 19e paquet, encore."]
+    assert naming("Qu'a changé entre le 18e et le 19e paquet ?", chosen, candidates) == 1
+    assert naming("Que contient le 18e paquet ?", chosen, candidates) is None  # nothing missing
+    assert naming("Que contient le 20e paquet ?", chosen, candidates) is None  # nobody names it

@@ -143,3 +143,15 @@ def test_the_newest_article_on_a_subject() -> None:
         "(24 August 2025) Nouvel échange de prisonniers [1]", {1})
     assert newest_on_subject([passages[3]], "fr") is None  # nothing dated: nothing to call the newest
     assert newest_on_subject([], "fr") is None
+
+
+def test_with_the_question_the_last_place_goes_to_a_pool_passage_naming_what_the_others_do_not() -> None:
+    from dataclasses import replace
+
+    pool = [replace(passage(f"p{i}", 1.0 - i / 10, "2025-10-23"), text="Le 18e paquet de sanctions.") for i in range(4)]
+    pool.append(replace(passage("p19", 0.2, "2025-10-23"), text="Le 19e paquet de sanctions est adopté."))
+    scope = QueryScope(prefer_recent=True)
+    question = "Qu'est-ce qui a changé entre le 18e et le 19e paquet ?"
+    chosen = apply_scope(pool, scope, k=3, half_life_days=3, query=question)
+    assert [p.article_id for p in chosen] == ["p0", "p1", "p19"]
+    assert [p.article_id for p in apply_scope(pool, scope, k=3, half_life_days=3)] == ["p0", "p1", "p2"]
