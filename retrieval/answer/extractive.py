@@ -127,14 +127,14 @@ class ExtractiveAnswerer:
         return [compose.Scored(c, float(p)) for c, p in zip(cands, probabilities, strict=True)]
 
     def reread(self, query: str, texts: Sequence[str], probabilities: Any, block: RerankerBlock) -> Any:
-        """The ``block.k`` most likely sentences read again by the reranker, against what the
-        sentences are scored with (a follow-up's resolved words); the others kept under them.
+        """The most likely sentences (:meth:`RerankerBlock.read`) read again by the reranker, against
+        what the sentences are scored with (a follow-up's resolved words); the others kept under them.
         The reranker is optional: if it cannot be built or loaded, the sentence model alone answers."""
         import numpy as np
 
         if self.reranker is None:
             return probabilities
-        best = np.argsort(-probabilities, kind="stable")[: block.k]
+        best = block.read(probabilities)
         try:
             logits = self.reranker.logits(query, [texts[i] for i in best])
         except ModelUnavailable as exc:

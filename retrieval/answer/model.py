@@ -35,13 +35,26 @@ class RerankerBlock:
     """How the cross-encoder's logits (:mod:`retrieval.answer.reranker`) recombine with the
     logistic regression: it reads the ``k`` most likely sentences; their probability becomes
     ``sigmoid(coef · (logit(p), reranker logit) + intercept)``, fitted on questions neither
-    model was fitted on, with the thresholds chosen on those probabilities."""
+    model was fitted on, with the thresholds chosen on those probabilities. Of the ``k``, it
+    reads only those at least ``ratio`` times as likely as the best (:meth:`read`)."""
 
     k: int
     coef: tuple[float, float]
     intercept: float
     thresholds: dict[str, Thresholds] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    ratio: float = 0.0
+
+    def read(self, probabilities: Any) -> Any:
+        """The indices of the sentences the reranker reads: of the ``k`` most likely, those at least
+        ``ratio`` times as likely as the best (the best at least), most likely first."""
+        import numpy as np
+
+        p = np.asarray(probabilities)
+        order = np.argsort(-p, kind="stable")[: self.k]
+        if not len(order):
+            return order
+        return order[: max(1, int(np.sum(p[order] >= self.ratio * float(p[order[0]]))))]
 
     def combine(self, probabilities: Any, logits: Any) -> Any:
         import numpy as np
@@ -54,7 +67,7 @@ class RerankerBlock:
         return {
             "k": self.k, "coef": [round(float(x), 7) for x in self.coef], "intercept": round(float(self.intercept), 7),
             "thresholds": {k: {"answer": v.answer, "more": v.more} for k, v in self.thresholds.items()},
-            "info": self.info,
+            "ratio": self.ratio, "info": self.info,
         }
 
     @classmethod
@@ -63,7 +76,7 @@ class RerankerBlock:
         return cls(
             k=int(data["k"]), coef=(a, b), intercept=float(data["intercept"]),
             thresholds={k: Thresholds(**v) for k, v in data.get("thresholds", {}).items()},
-            info=dict(data.get("info", {})),
+            info=dict(data.get("info", {})), ratio=float(data.get("ratio", 0.0)),
         )
 
 

@@ -25,13 +25,14 @@ SUMMIT = (
 )
 
 
-def block(k: int = 2) -> RerankerBlock:
-    return RerankerBlock(k=k, coef=(0.5, 1.0), intercept=-1.0, thresholds={"fr": Thresholds(0.3, 0.6)})
+def block(k: int = 2, ratio: float = 0.0) -> RerankerBlock:
+    return RerankerBlock(k=k, coef=(0.5, 1.0), intercept=-1.0, thresholds={"fr": Thresholds(0.3, 0.6)}, ratio=ratio)
 
 
 def test_the_block_round_trips_and_a_higher_logit_means_a_higher_probability() -> None:
-    again = RerankerBlock.from_dict(block().to_dict())
-    assert again == block()
+    again = RerankerBlock.from_dict(block(ratio=0.1).to_dict())
+    assert again == block(ratio=0.1)
+    assert RerankerBlock.from_dict({k: v for k, v in block().to_dict().items() if k != "ratio"}).ratio == 0.0
     p = again.combine(np.array([0.2, 0.2, 0.9]), np.array([-2.0, 3.0, 0.0]))
     assert p[1] > p[0] and np.all((p > 0) & (p < 1))
     expected = 1 / (1 + np.exp(-(0.5 * np.log(0.9 / 0.1) + 0.0 - 1.0)))
@@ -79,6 +80,14 @@ def test_the_reranker_reads_the_k_most_likely_sentences_and_reorders_them(monkey
     assert third.probability <= min(s.probability for s in scored[:2])  # not read: kept under those read
     assert answerer.thresholds("fr") == Thresholds(0.3, 0.6)  # the block's thresholds
     assert ExtractiveAnswerer().thresholds("fr") == shipped_model().thresholds_for("fr")
+
+
+def test_of_the_k_most_likely_only_those_near_enough_the_best_are_read() -> None:
+    p = np.array([0.05, 0.6, 0.3, 0.059, 0.061])
+    assert list(block(k=4).read(p)) == [1, 2, 4, 3]
+    assert list(block(k=4, ratio=0.1).read(p)) == [1, 2, 4]  # 0.059 < 0.1 × 0.6
+    assert list(block(k=4, ratio=0.9).read(p)) == [1]  # the best at least
+    assert list(block(k=4, ratio=0.1).read(np.zeros(0))) == []
 
 
 class Broken:
