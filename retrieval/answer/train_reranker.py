@@ -112,8 +112,11 @@ def groups_for_tuning(asked: list[Asked], rng: random.Random) -> list[tuple[str,
     return groups
 
 
-def fine_tune(base: Path, groups: list[tuple[str, str, list[str]]], layers: int, lr: float, out: Path) -> None:
-    """One epoch of listwise fine-tuning; the top ``layers`` layers and the head written to ``out``."""
+def fine_tune(
+    base: Path, groups: list[tuple[str, str, list[str]]], layers: int, lr: float, out: Path, epochs: int = 1,
+) -> None:
+    """``epochs`` passes of listwise fine-tuning (the groups shuffled again for each after the
+    first); the top ``layers`` layers and the head written to ``out``."""
     import torch
     from safetensors.numpy import save_file
     from transformers import AutoModel, AutoTokenizer
@@ -134,14 +137,20 @@ def fine_tune(base: Path, groups: list[tuple[str, str, list[str]]], layers: int,
         weight_decay=0.01,
     )
     per_step = 2
-    steps = math.ceil(len(groups) / per_step)
+    order = list(groups)
+    rng = random.Random(0)
+    for _ in range(epochs - 1):
+        again = list(groups)
+        rng.shuffle(again)
+        order += again
+    steps = math.ceil(len(order) / per_step)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / 30) * max(0.05, 1 - s / steps)
     )
     model.train()
     started, running = time.perf_counter(), None
     for step in range(steps):
-        batch = groups[step * per_step:(step + 1) * per_step]
+        batch = order[step * per_step:(step + 1) * per_step]
         firsts, seconds, sizes = [], [], []
         for question, positive, negatives in batch:
             items = [positive, *negatives]
@@ -227,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights-out", type=Path, default=WEIGHTS_OUT)
     parser.add_argument("--layers", type=int, default=12, help="top layers fine-tuned (default 12: all)")
     parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="tuning questions at most (0: all; for a quick try)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -275,11 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     e5 = ensure_built(PACKAGED_E5, local.models_path)
     if e5.folder is None:  # pragma: no cover
         raise SystemExit("the packaged multilingual-e5-small has no folder")
-    fine_tune(e5.folder, groups, args.layers, args.lr, args.weights_out)
+    fine_tune(e5.folder, groups, args.layers, args.lr, args.weights_out, epochs=args.epochs)
     reranker = SentenceReranker(local.models_path, threads=local.embedding.threads, weights=args.weights_out)
     block = recombine(asked, reranker)
     shipped = json.loads(args.model_out.read_text("utf-8"))
-    block["info"] = {**block["info"], "layers": args.layers, "tuning_questions": len(groups)}
+    block["info"] = {**block["info"], "layers": args.layers, "tuning_questions": len(groups), "epochs": args.epochs}
     shipped["reranker"] = RerankerBlock.from_dict(block).to_dict()
     args.model_out.write_text(json.dumps(shipped, indent=1) + "\n", encoding="utf-8")
     log.info("wrote %s and %s in %.0f s", args.weights_out, args.model_out, time.perf_counter() - started)
