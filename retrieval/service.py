@@ -36,7 +36,7 @@ from retrieval.scope.parse import Understood, merge, understand
 from retrieval.scope.recency import apply_scope, recency_factors
 from retrieval.scope.roundup import newest_on_subject, newest_passages, roundup
 from retrieval.settings import Settings
-from retrieval.types import Answer, ArticleInfo, Passage, QueryScope, ReindexReport, Source, Turn
+from retrieval.types import Answer, ArticleInfo, Chunk, Passage, QueryScope, ReindexReport, Source, Turn
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -290,9 +290,10 @@ class AnsweringService:
                 self.coverage().title_index()
             return report
 
-    def _prepare_sentences(self, texts: list[str]) -> None:
-        """The sentence vectors of newly written chunks, computed now rather than at a question."""
-        prepare_sentence_vectors(self.settings, self.store.embeddings, texts)
+    def _prepare_sentences(self, chunks: list[Chunk]) -> None:
+        """The vectors of the sentences (and headlines) of newly written chunks, computed now rather
+        than at a question."""
+        prepare_sentence_vectors(self.settings, self.store.embeddings, chunks)
 
     def _process_lock(self) -> Any:
         """One process writes an embedded index at a time (a Chroma server serialises writes itself)."""

@@ -1,6 +1,8 @@
 """From sentence probabilities to an answer: which sentences, in which order, or a refusal.
 
 * The best sentence first, when its probability reaches the language's ``answer`` threshold.
+* An article's headline (:func:`retrieval.answer.features.headline_of`) may be the best
+  sentence, never a further one.
 * Further sentences only when they are likely answers too (the ``more`` threshold), from the
   best sentence's article or from another article whose own best sentence reaches it — never
   filler from an unrelated article; the sentences of one article after the first in reading order.
@@ -31,7 +33,9 @@ def choose(scored: Sequence[Scored], passages: Sequence[Passage], thresholds: Th
     if not ranked or ranked[0].probability < thresholds.answer:
         return []
     best = ranked[0]
-    extra = [s for s in ranked[1:] if s.probability >= thresholds.more][: max(0, limit - 1)]
+    # a headline leads an answer or stays out of it: after a sentence it mostly repeats the lede
+    # (and took the place of the sentence holding the fact: news-dev 82 → 78 correct when allowed)
+    extra = [s for s in ranked[1:] if s.probability >= thresholds.more and not s.candidate.headline][: max(0, limit - 1)]
     article_order = [passages[best.candidate.passage].article_id]
     for s in extra:
         article = passages[s.candidate.passage].article_id

@@ -125,26 +125,46 @@ class Lexical(Protocol):
 
 @dataclass
 class Candidate:
-    """A sentence of a retrieved passage."""
+    """A sentence of a retrieved passage, or the headline of its article (index -1)."""
 
     passage: int  # index into the passages (0-based)
-    index: int  # sentence index in the passage
+    index: int  # sentence index in the passage; -1: the article's headline
     text: str
     language: str
+
+    @property
+    def headline(self) -> bool:
+        return self.index < 0
+
+
+HEADLINE_WORDS = 5  # a title of fewer words names a subject ("Guerre de Cent Ans"); a headline states a fact
 
 
 # a question, or a sentence opening with a quoted question (its opening quote may be in the sentence before)
 _ASKING = re.compile(r"\?[\s»\"”'’)]*$|^[«\"“]?[^«»\"“”]*\?\s*[»\"”]")
 
 
+def headline_of(title: str) -> str | None:
+    """An article's title as an answer candidate when it reads as a headline (a statement of at
+    least :data:`HEADLINE_WORDS` words), not a name or a question; None otherwise."""
+    text = " ".join(title.split())
+    return text if len(text.split()) >= HEADLINE_WORDS and not _ASKING.search(text) else None
+
+
 def candidates(passages: Sequence[Passage], min_chars: int = 12) -> list[Candidate]:
     """The sentences of the passages, each once (at its best-ranked passage). A sentence that asks
     a question (« Pourquoi Trump le reçoit-il ? », or a sentence opening with a quoted question)
-    answers none: it is not a candidate."""
+    answers none: it is not a candidate. The headline of an article (:func:`headline_of`) is one
+    too, before its first passage's sentences: news headlines state the fact (« La Russie et
+    l'Ukraine échangent 146 prisonniers »), often in words the article's sentences do not repeat."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for p_index, passage in enumerate(passages):
         language = passage.written_in()
+        headline = headline_of(passage.title) if passage.position == 0 else None
+        if headline and headline not in seen:
+            seen.add(headline)
+            out.append(Candidate(p_index, -1, headline, language))
         for s_index, sentence in enumerate(split_sentences(passage.text)):
             key = " ".join(sentence.split())
             if len(key) < min_chars or key in seen or _ASKING.search(key):
@@ -212,16 +232,18 @@ def featurize(
         members.sort(key=lambda i: cands[i].index)
         for i in members:
             covs[i] = sum(w for t, w in weights.items() if t in sentence_terms[i]) / total
-        for j, i in enumerate(members):
-            prev = members[j - 1] if j > 0 and cands[members[j - 1]].index == cands[i].index - 1 else None
-            nxt = members[j + 1] if j + 1 < len(members) and cands[members[j + 1]].index == cands[i].index + 1 else None
+        sentences = [i for i in members if not cands[i].headline]  # a headline has no neighbours
+        for i in members:
+            cov_window[i] = covs[i]
+        for j, i in enumerate(sentences):
+            prev = sentences[j - 1] if j > 0 and cands[sentences[j - 1]].index == cands[i].index - 1 else None
+            nxt = (sentences[j + 1] if j + 1 < len(sentences) and cands[sentences[j + 1]].index == cands[i].index + 1
+                   else None)
             if prev is not None:
                 cov_prev[i] = covs[prev]
                 window = sentence_terms[i] | sentence_terms[prev]
                 cov_window[i] = sum(w for t, w in weights.items() if t in window) / total
                 out[i, col["cos_prev"]] = cos[prev]
-            else:
-                cov_window[i] = covs[i]
             if nxt is not None:
                 cov_next[i] = covs[nxt]
 
@@ -260,9 +282,10 @@ def featurize(
         row[col["passage_dense_gap"]] = dense[c.passage] - best_dense
         row[col["lexical_rrank"]] = 0.0 if passage.lexical_rank is None else 1.0 / (1 + passage.lexical_rank)
         row[col["top_article"]] = float(passage.article_id == top_article)
-        row[col["sentence_index"]] = min(c.index, 10) / 10.0
-        row[col["first_sentence"]] = float(c.index == 0)
-        row[col["article_start"]] = float(c.index == 0 and passage.position == 0)
+        index = max(c.index, 0)  # a headline reads as the article's lede
+        row[col["sentence_index"]] = min(index, 10) / 10.0
+        row[col["first_sentence"]] = float(index == 0)
+        row[col["article_start"]] = float(index == 0 and passage.position == 0)
         row[col["log_chars"]] = math.log(1 + len(c.text))
         row[col["short"]] = float(len(c.text) < 40)
         cross = float(c.language != question_language)

@@ -17,12 +17,13 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from retrieval.settings import Settings
+    from retrieval.types import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -171,15 +172,23 @@ def model_key(settings: Settings) -> str:
     return f"{embedding.model};q={embedding.quantize};b={embedding.backend}"
 
 
-def prepare_sentence_vectors(settings: Settings, embeddings: Any, passages: Iterable[str]) -> int:
-    """Index-time hook: embed and cache the sentences of freshly indexed passages (the indexer
-    calls it once per written batch), so answering never embeds them. The number embedded."""
+def prepare_sentence_vectors(settings: Settings, embeddings: Any, chunks: Iterable[Chunk]) -> int:
+    """Index-time hook: embed and cache the answer candidates of freshly indexed chunks — their
+    sentences and their article's headline (:func:`retrieval.answer.features.candidates`) — (the
+    indexer calls it once per written batch), so answering never embeds them. The number embedded."""
+    from retrieval.answer.features import headline_of
     from retrieval.index.chunking import split_sentences
+
+    def texts() -> Iterator[str]:
+        for chunk in chunks:
+            if chunk.position == 0 and (headline := headline_of(chunk.title)):
+                yield headline
+            yield from split_sentences(chunk.text)
 
     key = model_key(settings)
     vectors = SentenceVectors(embeddings, key, cache_path(settings, key))
     try:
-        return vectors.prepare(sentence for text in passages for sentence in split_sentences(text))
+        return vectors.prepare(texts())
     finally:
         vectors.close()
 

@@ -60,12 +60,12 @@ class Indexer:
         store: IndexStore,
         settings: Settings,
         *,
-        on_written: Callable[[list[str]], None] | None = None,
+        on_written: Callable[[list[Chunk]], None] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
-        # called with the texts of the chunks just written (the answerer prepares their sentence
-        # vectors): the index knows nothing of answering
+        # called with the chunks just written (the answerer prepares the vectors of their sentences
+        # and headlines): the index knows nothing of answering
         self.on_written = on_written
 
     def plan(self, scan: CorpusScan, manifest: dict[str, ManifestEntry]) -> Plan:
@@ -313,5 +313,5 @@ class Indexer:
             offset += n
         self.store.write_articles(items, replaced=replaced)
         if self.on_written is not None:
-            self.on_written([c.text for _, cs in batch for c in cs])
+            self.on_written([c for _, cs in batch for c in cs])
         return offset

@@ -26,6 +26,14 @@ def test_the_best_sentence_comes_first_and_further_ones_only_when_likely() -> No
     assert all(s.candidate.passage != 1 for s in chosen)  # 0.5 < more: no filler from Rome
 
 
+def test_a_headline_may_lead_an_answer_but_never_follows_a_sentence() -> None:
+    headline = scored(0, -1, 0.8)
+    chosen = choose([scored(0, 0, 0.9), headline, scored(2, 1, 0.7)], PASSAGES, LIMITS, limit=3)
+    assert [(s.candidate.passage, s.candidate.index) for s in chosen] == [(0, 0), (2, 1)]
+    chosen = choose([headline, scored(0, 0, 0.7)], PASSAGES, LIMITS, limit=3)
+    assert [s.candidate.index for s in chosen] == [-1, 0]  # it leads, the sentences follow in reading order
+
+
 def test_no_sentence_likely_enough_is_a_refusal() -> None:
     assert choose([scored(0, 0, 0.2), scored(1, 0, 0.1)], PASSAGES, LIMITS, limit=3) == []
     assert choose([], PASSAGES, LIMITS, limit=3) == []

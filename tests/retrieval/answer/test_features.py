@@ -59,3 +59,28 @@ def test_a_sentence_repeated_by_overlapping_chunks_is_one_candidate() -> None:
     passages = [Passage("a#0", "a", "T", "Une phrase assez longue. Deux.", 1.0),
                 Passage("a#1", "a", "T", "Une phrase assez longue. Trois phrases ici.", 0.5)]
     assert [c.text for c in candidates(passages)] == ["Une phrase assez longue.", "Trois phrases ici."]
+
+
+def test_a_headline_is_a_candidate_before_its_articles_first_sentences() -> None:
+    from retrieval.answer.features import headline_of
+
+    headline = "La Russie et l'Ukraine échangent 146 prisonniers, selon Moscou"
+    passages = [
+        Passage("a#0", "a", headline, "Zelensky a confirmé l'échange sur Telegram. Les échanges continuent.", 1.0),
+        Passage("a#1", "a", headline, "Les prisonniers sont en Biélorussie.", 0.8, position=1),
+        Passage("b#0", "b", "Guerre de Cent Ans", "La guerre dura de 1337 à 1453.", 0.5),
+        Passage("c#0", "c", "Qui a gagné le sommet d'Alaska selon la presse ?", "Personne, dit-on.", 0.4),
+    ]
+    cands = candidates(passages)
+    assert (cands[0].text, cands[0].index, cands[0].headline) == (headline, -1, True)
+    assert sum(c.headline for c in cands) == 1  # once per article; not a name, not a question
+    assert headline_of("Guerre de Cent Ans") is None and headline_of("  Trump  et Poutine se  rencontrent ") == (
+        "Trump et Poutine se rencontrent")
+    lexical = LexicalIndex([p.text for p in passages])
+    matrix = featurize("Combien de prisonniers ont été échangés ?", "Combien de prisonniers ont été échangés ?",
+                       passages, cands, lexical, np.linspace(0.9, 0.7, len(cands)), "fr")
+    col = {name: i for i, name in enumerate(FEATURES)}
+    assert matrix[0, col["article_start"]] == 1.0 and matrix[0, col["sentence_index"]] == 0.0
+    # the first sentence's neighbour is no sentence: the headline does not count as one
+    assert matrix[1, col["cov_prev"]] == 0.0 and matrix[1, col["cos_prev"]] == 0.0
+    assert matrix[1, col["first_sentence"]] == 1.0

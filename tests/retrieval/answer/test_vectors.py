@@ -67,3 +67,20 @@ def test_query_memo_embeds_a_question_once() -> None:
     assert inner.queries == ["q"]
     memo.embed_documents(["d"])
     assert inner.documents == ["d"]
+
+
+def test_index_time_preparation_covers_the_sentences_and_the_headline(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from retrieval.answer.vectors import cache_path, model_key, prepare_sentence_vectors
+    from retrieval.settings import Settings
+    from retrieval.types import Chunk
+
+    settings = Settings(data_dir=tmp_path)
+    first = Chunk("a:0", "a", "h", "Trump et Poutine se rencontrent en Alaska", "Ils ont parlé. Trois heures.", 0, 0, 28, "c")
+    later = replace(first, id="a:1", text="Sans accord.", position=1)
+    embeddings = CountingEmbeddings()
+    assert prepare_sentence_vectors(settings, embeddings, [first, later]) == 4
+    assert sorted(embeddings.documents) == sorted(
+        ["Trump et Poutine se rencontrent en Alaska", "Ils ont parlé.", "Trois heures.", "Sans accord."])
+    assert cache_path(settings, model_key(settings)).exists()
