@@ -14,8 +14,9 @@ only unless the best sentence reaches the higher ``more`` threshold: cross-langu
 run low, and the rule alone refused a third of answerable English questions). The rule holds off questions about subjects absent
 from the coverage; the model, questions whose subject is covered but whose asked fact is absent.
 A question naming someone or something the retrieved passages never mention (the Pope, « le
-20e paquet ») is refused too unless the best sentence is more likely right than not
-(:mod:`retrieval.answer.names`); the refusal says which names are missing.
+20e paquet ») is refused too (:mod:`retrieval.answer.names`), unless the best sentence is in the
+other language, where names are translated (Germany/Allemagne, "the Ark"/« l'Arche »), and more
+likely right than not; the refusal says which names are missing.
 
 Sentence vectors come from a cache on disk (:mod:`retrieval.answer.vectors`), filled at
 index time, so a question costs one query embedding and a few dot products.
@@ -59,8 +60,8 @@ class Composed:
 
 log = logging.getLogger(__name__)
 
-# a sentence at least this likely to answer is kept even when the question names something the
-# passages never mention (more likely right than not: the name may be spelt another way)
+# a sentence in the other language at least this likely to answer is kept even when the question
+# names something the passages never mention (more likely right than not: the name may be translated)
 CONFIDENT = 0.5
 
 
@@ -193,7 +194,7 @@ class ExtractiveAnswerer:
         )
         # the question names someone or something the passages never mention: they do not answer it
         absent = absent_names(query, [f"{p.title}\n{p.text}" for p in passages]) if chosen else []
-        if absent and chosen[0].probability >= CONFIDENT:
+        if absent and chosen[0].probability >= CONFIDENT and chosen[0].candidate.language != language:
             absent = [name for name in absent if is_ordinal(name)]
         if not chosen or vetoed or absent:
             text = self.refusal(query, passages, lexical, language, scored, absent=absent)

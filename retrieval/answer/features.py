@@ -155,8 +155,8 @@ def candidates(passages: Sequence[Passage], min_chars: int = 12) -> list[Candida
     """The sentences of the passages, each once (at its best-ranked passage). A sentence that asks
     a question (« Pourquoi Trump le reçoit-il ? », or a sentence opening with a quoted question)
     answers none: it is not a candidate. The headline of an article (:func:`headline_of`) is one
-    too, before its first passage's sentences: news headlines state the fact (« La Russie et
-    l'Ukraine échangent 146 prisonniers »), often in words the article's sentences do not repeat."""
+    too, before its first passage's sentences: news headlines state the fact (« Moscou et Kyiv
+    échangent 200 prisonniers »), often in words the article's sentences do not repeat."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for p_index, passage in enumerate(passages):

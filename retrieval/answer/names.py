@@ -4,16 +4,18 @@
 retrieves passages about the summit, and their best sentence can look like an answer. A
 question that names someone or something (a capitalised word past its first, an ordinal
 such as « 20e ») the retrieved passages do not mention at all is not answered by them,
-whatever its other words share with them: the answerer refuses unless its best sentence is
-more likely right than not (see :mod:`retrieval.answer.extractive`); an ordinal is spelt the
+whatever its other words share with them: the answerer refuses unless its best sentence is in
+the other language (where names are translated) and more likely right than not (see
+:mod:`retrieval.answer.extractive`); an ordinal is spelt the
 same in both languages, so a missing one (« le 20e paquet » over coverage of the 19th) is
 refused whatever the sentence's probability.
 
 Names are matched leniently, so that the same name across French and English or two
 transliterations still counts as present (Kyiv/Kiev, Zaporizhzhia/Zaporijjia, Japan/Japon,
 "Russia-Ukraine" over « la Russie et l'Ukraine »):
-case and accents folded, then an exact word, or a word of the same initial whose similarity
-ratio (:class:`difflib.SequenceMatcher`) reaches :data:`SIMILAR`. Demonyms ("Russian",
+case and accents folded, then an exact word, or a close spelling (:func:`_close`: the same
+initial and a similarity ratio, :class:`difflib.SequenceMatcher`, of :data:`SIMILAR`; the same
+first three letters and :data:`SIMILAR_PREFIXED`; or one inside the other, Chernobyl/Tchernobyl). Demonyms ("Russian",
 "Ukrainian") and all-capital abbreviations (EU/UE, NATO/OTAN) are left out: they are
 written differently across the two languages.
 """
@@ -27,6 +29,7 @@ from difflib import SequenceMatcher
 from retrieval.text import fold_accents, is_function_word
 
 SIMILAR = 0.72  # Kyiv/Kiev 0.75, Japan/Japon 0.8; Haaland/Holland 0.71 and Eurovision/Europe 0.5 stay apart
+SIMILAR_PREFIXED = 0.6  # with the same first three letters: India/Inde 0.67, Poland/Pologne 0.62
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _ORDINAL = re.compile(r"^\d+(?:e|er|ère|ème|eme|th|st|nd|rd)$", re.I)
@@ -98,10 +101,23 @@ def mentioned(name: str, words: set[str]) -> bool:
         return any(re.fullmatch(rf"{number}(?:e|er|ère|ème|eme|th|st|nd|rd)", w) for w in words)
     if len(target) < 4:  # "Leo" is not "le": short names match exactly
         return False
-    return any(
-        w[:1] == target[:1] and len(w) >= 4 and abs(len(w) - len(target)) <= 3 and SequenceMatcher(None, target, w).ratio() >= SIMILAR
-        for w in words
-    )
+    return any(_close(target, w) for w in words)
+
+
+def _close(target: str, word: str) -> bool:
+    """Two spellings of one name: the same initial and a similarity ratio of :data:`SIMILAR`
+    (Kyiv/Kiev), the same first three letters and :data:`SIMILAR_PREFIXED` (India/Inde,
+    Poland/Pologne, Brussels/Bruxelles), or one inside the other but for two letters
+    (Chernobyl/Tchernobyl)."""
+    if len(word) < 4 or abs(len(word) - len(target)) > 3:
+        return False
+    shorter, longer = sorted((target, word), key=len)
+    if len(shorter) >= 5 and len(longer) - len(shorter) <= 2 and shorter in longer:
+        return True
+    if word[:1] != target[:1]:
+        return False
+    ratio = SequenceMatcher(None, target, word).ratio()
+    return ratio >= SIMILAR or (word[:3] == target[:3] and ratio >= SIMILAR_PREFIXED)
 
 
 def absent_names(question: str, texts: Sequence[str]) -> list[str]:

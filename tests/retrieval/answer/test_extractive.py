@@ -136,3 +136,24 @@ def test_a_refusal_says_whether_the_passages_are_on_its_subject(
     monkeypatch.setattr(compose, "choose", lambda *a, **k: [])  # and no sentence likely enough
     composed = answerer.answer(query, query, passages()[:1], lexical)
     assert composed.refused and composed.on_subject is on_subject
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("Qu'a déclaré Xi Jinping à propos du sommet d'Alaska ?", False),  # a French sentence would name him
+        ("What did Chancellor Merz say about the Alaska summit?", True),  # French passages may translate names
+    ],
+)
+def test_a_confident_sentence_overrides_a_missing_name_only_in_the_other_language(
+    lexical: LexicalIndex, monkeypatch: pytest.MonkeyPatch, question: str, answered: bool
+) -> None:
+    from retrieval.answer import compose
+    from retrieval.answer.features import candidates
+
+    answerer = ExtractiveAnswerer(use_rule=False)
+    given = passages()
+    monkeypatch.setattr(answerer, "score", lambda *a, **k: [
+        compose.Scored(c, 0.9 if i == 0 else 0.01) for i, c in enumerate(candidates(given))])
+    composed = answerer.answer(question, question, given, lexical)
+    assert composed.refused is not answered

@@ -64,10 +64,10 @@ def test_a_sentence_repeated_by_overlapping_chunks_is_one_candidate() -> None:
 def test_a_headline_is_a_candidate_before_its_articles_first_sentences() -> None:
     from retrieval.answer.features import headline_of
 
-    headline = "La Russie et l'Ukraine échangent 146 prisonniers, selon Moscou"
+    headline = "Moscou et Kyiv échangent 200 prisonniers, selon le Kremlin"
     passages = [
-        Passage("a#0", "a", headline, "Zelensky a confirmé l'échange sur Telegram. Les échanges continuent.", 1.0),
-        Passage("a#1", "a", headline, "Les prisonniers sont en Biélorussie.", 0.8, position=1),
+        Passage("a#0", "a", headline, "Le Kremlin a annoncé l'échange dimanche. D'autres échanges sont prévus.", 1.0),
+        Passage("a#1", "a", headline, "Les soldats libérés sont rentrés chez eux.", 0.8, position=1),
         Passage("b#0", "b", "Guerre de Cent Ans", "La guerre dura de 1337 à 1453.", 0.5),
         Passage("c#0", "c", "Qui a gagné le sommet d'Alaska selon la presse ?", "Personne, dit-on.", 0.4),
     ]

@@ -29,6 +29,11 @@ def test_names_match_across_spellings_and_languages_but_not_lookalikes() -> None
         assert mentioned(name, words), name
     for name in ("Eurovision", "Haaland", "20e", "Jinping"):
         assert not mentioned(name, words), name
+    words = words_of(["L'Inde, la Pologne et Bruxelles ; l'AIEA à Tchernobyl."])
+    for name in ("India", "Poland", "Brussels", "Chernobyl"):
+        assert mentioned(name, words), name
+    for name in ("Indonesia", "Portugal", "Chernihiv"):
+        assert not mentioned(name, words), name
     assert is_ordinal("20e") and is_ordinal("19th") and not is_ordinal("2025")
 
 
