@@ -6,16 +6,16 @@ question that names someone or something (a capitalised word past its first, an 
 such as « 20e ») the retrieved passages do not mention at all is not answered by them,
 whatever its other words share with them: the answerer refuses unless its best sentence is in
 the other language (where names are translated) and more likely right than not (see
-:mod:`retrieval.answer.extractive`); an ordinal is spelt the
-same in both languages, so a missing one (« le 20e paquet » over coverage of the 19th) is
-refused whatever the sentence's probability.
+:mod:`retrieval.answer.extractive`); an ordinal is spelt the same in both languages, so a
+missing one (« le 20e paquet » over coverage of the 19th) is refused whatever the sentence's
+probability.
 
 Names are matched leniently, so that the same name across French and English or two
 transliterations still counts as present (Kyiv/Kiev, Zaporizhzhia/Zaporijjia, Japan/Japon,
-"Russia-Ukraine" over « la Russie et l'Ukraine »):
-case and accents folded, then an exact word, or a close spelling (:func:`_close`: the same
-initial and a similarity ratio, :class:`difflib.SequenceMatcher`, of :data:`SIMILAR`; the same
-first three letters and :data:`SIMILAR_PREFIXED`; or one inside the other, Chernobyl/Tchernobyl). Demonyms ("Russian",
+"Russia-Ukraine" over « la Russie et l'Ukraine »): case and accents folded, then an exact word,
+or a close spelling (:func:`_close`: the same initial and a similarity ratio,
+:class:`difflib.SequenceMatcher`, of :data:`SIMILAR`; the same first three letters and
+:data:`SIMILAR_PREFIXED`; or one inside the other, Chernobyl/Tchernobyl). Demonyms ("Russian",
 "Ukrainian") and all-capital abbreviations (EU/UE, NATO/OTAN) are left out: they are
 written differently across the two languages.
 """
@@ -129,13 +129,10 @@ def absent_names(question: str, texts: Sequence[str]) -> list[str]:
     return [n for n in wanted if not mentioned(n, words)]
 
 
-def naming(question: str, chosen: Sequence[str], candidates: Sequence[str]) -> int | None:
-    """The index of the first of ``candidates`` that mentions a name of the question none of
-    ``chosen`` mentions, or None (every name is covered, or no candidate names one)."""
-    wanted = absent_names(question, chosen)
-    if not wanted:
-        return None
-    for i, text in enumerate(candidates):
+def naming(wanted: Sequence[str], candidates: Sequence[str]) -> int | None:
+    """The index of the first of ``candidates`` that mentions one of the ``wanted`` names (those
+    of a question its chosen passages lack: :func:`absent_names`), or None."""
+    for i, text in enumerate(candidates if wanted else ()):
         words = words_of([text])
         if any(mentioned(name, words) for name in wanted):
             return i

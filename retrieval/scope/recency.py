@@ -94,10 +94,11 @@ def apply_scope(
         kept.sort(key=lambda p: -p.score)
     chosen, rest = kept[:k], kept[k:]
     if query and len(chosen) > 1 and rest:
-        from retrieval.answer.names import naming
+        from retrieval.answer.names import absent_names, naming
         from retrieval.search.hybrid import NAMED_LOOKAHEAD
 
-        index = naming(query, [f"{p.title}\n{p.text}" for p in chosen], [f"{p.title}\n{p.text}" for p in rest[:NAMED_LOOKAHEAD]])
+        wanted = absent_names(query, [f"{p.title}\n{p.text}" for p in chosen])
+        index = naming(wanted, [f"{p.title}\n{p.text}" for p in rest[:NAMED_LOOKAHEAD]])
         if index is not None:
             chosen = [*chosen[:-1], rest[index]]
     return chosen

@@ -102,12 +102,14 @@ def named_slot(
     from retrieval.answer.names import absent_names, naming
 
     slots = [i for i, (cid, _) in enumerate(best) if cid not in keep]
-    chosen = [chunk_text(stored[cid]) for cid, _ in best if cid in stored]
-    if len(best) < 2 or not slots or not lookahead or not absent_names(query, chosen):
+    if len(best) < 2 or not slots or not lookahead:
+        return best
+    wanted = absent_names(query, [chunk_text(stored[cid]) for cid, _ in best if cid in stored])
+    if not wanted:
         return best
     found = fetch([cid for cid, _ in lookahead])
     present = [(cid, score) for cid, score in lookahead if cid in found]
-    index = naming(query, chosen, [chunk_text(found[cid]) for cid, _ in present])
+    index = naming(wanted, [chunk_text(found[cid]) for cid, _ in present])
     if index is None:
         return best
     cid, score = present[index]

@@ -54,6 +54,9 @@ def test_naming_finds_the_first_candidate_that_names_what_the_chosen_texts_do_no
 
     chosen = ["Le 18e paquet de sanctions vise 105 pétroliers."]
     candidates = ["Le Kremlin dénonce les sanctions.", "Le 19e paquet ajoute 117 navires.", "Le 19e paquet, encore."]
-    assert naming("Qu'a changé entre le 18e et le 19e paquet ?", chosen, candidates) == 1
-    assert naming("Que contient le 18e paquet ?", chosen, candidates) is None  # nothing missing
-    assert naming("Que contient le 20e paquet ?", chosen, candidates) is None  # nobody names it
+    for question, expected in (
+        ("Qu'a changé entre le 18e et le 19e paquet ?", 1),
+        ("Que contient le 18e paquet ?", None),  # nothing missing
+        ("Que contient le 20e paquet ?", None),  # nobody names it
+    ):
+        assert naming(absent_names(question, chosen), candidates) == expected, question
