@@ -55,7 +55,10 @@ def render(chosen: Sequence[Scored], question_language: str) -> tuple[str, set[i
     cited: set[int] = set()
     for s in chosen:
         n = s.candidate.passage + 1
-        parts.append(f"{s.candidate.text} [{n}]")
+        text = s.candidate.text
+        if s.candidate.headline and text[-1:].isalnum():  # a headline ends without a full stop
+            text += "."
+        parts.append(f"{text} [{n}]")
         cited.add(n)
     text = " ".join(parts)
     quoted = {s.candidate.language for s in chosen}

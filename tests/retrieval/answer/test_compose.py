@@ -34,6 +34,14 @@ def test_a_headline_may_lead_an_answer_but_never_follows_a_sentence() -> None:
     assert [s.candidate.index for s in chosen] == [-1, 0]  # it leads, the sentences follow in reading order
 
 
+def test_a_quoted_headline_ends_with_a_full_stop() -> None:
+    headline = Scored(Candidate(0, -1, "Trump et Poutine se rencontrent en Alaska", "fr"), 0.9)
+    text, cited = render([headline, scored(0, 0, 0.8)], "fr")
+    assert text.startswith("Trump et Poutine se rencontrent en Alaska. [1] Phrase 0.0. [1]") and cited == {1}
+    asked = Scored(Candidate(0, -1, "Trump et Poutine : « pas d'accord »", "fr"), 0.9)
+    assert render([asked], "fr")[0] == "Trump et Poutine : « pas d'accord » [1]"
+
+
 def test_no_sentence_likely_enough_is_a_refusal() -> None:
     assert choose([scored(0, 0, 0.2), scored(1, 0, 0.1)], PASSAGES, LIMITS, limit=3) == []
     assert choose([], PASSAGES, LIMITS, limit=3) == []
