@@ -20,7 +20,6 @@ Nothing here is loaded at import time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -46,24 +45,22 @@ def shipped_weights() -> Path:
     return Path(str(resources.files("retrieval.answer").joinpath(WEIGHTS_FILE)))
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def export_folder(models_dir: Path) -> Path:
     return models_dir / "onnx" / f"{EXPORT_NAME}-int8"
 
 
 def is_built(models_dir: Path, weights: Path) -> bool:
-    """The export is there, finished, and made from these tuned layers."""
+    """The export is there, finished, and made from these tuned layers (their hash, recomputed
+    only when the file's size or mtime changed)."""
     from retrieval.embeddings.export import read_marker
+    from retrieval.embeddings.sources import file_stamp
 
     folder = export_folder(models_dir)
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return read_marker(folder) is not None and marker.get("sha256") == _sha256(weights)
+    return read_marker(folder) is not None and marker.get("sha256") == file_stamp(weights, known=marker)["sha256"]
 
 
 def merge(base: Path, weights: Path, out: Path) -> None:
@@ -121,7 +118,7 @@ def unpack(packed: dict[str, Any]) -> dict[str, Any]:
 def build(models_dir: Path, weights: Path) -> None:
     """Merge and export (the caller holds the build lock)."""
     from retrieval.embeddings.export import export_onnx
-    from retrieval.embeddings.sources import ModelSource, ensure_built
+    from retrieval.embeddings.sources import ModelSource, ensure_built, file_stamp
     from retrieval.settings import PACKAGED_E5
 
     base = ensure_built(PACKAGED_E5, models_dir)
@@ -133,7 +130,7 @@ def build(models_dir: Path, weights: Path) -> None:
         merge(base.folder, weights, merged)
         target = export_folder(models_dir)
         export_onnx(ModelSource(EXPORT_NAME, str(merged), merged), target, quantize_weights=True)
-        (target / MARKER).write_text(json.dumps({"sha256": _sha256(weights)}), encoding="utf-8")
+        (target / MARKER).write_text(json.dumps(file_stamp(weights)), encoding="utf-8")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -140,13 +140,19 @@ def fingerprint(source: ModelSource, known: dict[str, Any] | None = None) -> dic
     weights = source.weights
     if weights is None:
         return stamp
-    st = weights.stat()
-    stamp.update(weights=weights.name, size=st.st_size, mtime_ns=st.st_mtime_ns)
-    if known and all(known.get(k) == stamp[k] for k in stamp) and known.get("sha256"):
-        stamp["sha256"] = known["sha256"]
-    else:
-        stamp["sha256"] = sha256_file(weights)
-    return stamp
+    stamp["weights"] = weights.name
+    same_file = known is not None and all(known.get(k) == stamp[k] for k in stamp)
+    return {**stamp, **file_stamp(weights, known if same_file else None)}
+
+
+def file_stamp(path: Path, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``path``'s size, mtime and sha256; ``known``'s hash (an earlier stamp of the same file) is
+    reused when the size and mtime are unchanged, rather than reading the file again."""
+    st = path.stat()
+    stamp: dict[str, Any] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    if known and all(known.get(k) == v for k, v in stamp.items()) and known.get("sha256"):
+        return {**stamp, "sha256": known["sha256"]}
+    return {**stamp, "sha256": sha256_file(path)}
 
 
 def same_weights(recorded: dict[str, Any], source: ModelSource) -> bool:

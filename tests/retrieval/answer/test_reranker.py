@@ -189,3 +189,28 @@ def test_the_shipped_reranker_prefers_the_sentence_that_answers(
     reranker = SentenceReranker(models_dir)
     logits = reranker.logits(question, [other, answer])
     assert logits[1] > logits[0]
+
+
+def test_the_export_is_current_while_the_weights_are_the_same_and_hashed_only_when_they_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import os
+
+    from retrieval.answer import reranker
+    from retrieval.embeddings import export, sources
+
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"tuned layers")
+    folder = reranker.export_folder(tmp_path)
+    folder.mkdir(parents=True)
+    (folder / export.ONNX_MARKER).write_text(json.dumps({"format": export.ONNX_FORMAT}), encoding="utf-8")
+    (folder / reranker.MARKER).write_text(json.dumps(sources.file_stamp(weights)), encoding="utf-8")
+    hashed: list[Path] = []
+    real = sources.sha256_file
+    monkeypatch.setattr(sources, "sha256_file", lambda p: hashed.append(p) or real(p))
+    assert reranker.is_built(tmp_path, weights) and hashed == []  # same size and mtime: the recorded hash
+    os.utime(weights, ns=(1, 1))
+    assert reranker.is_built(tmp_path, weights) and hashed == [weights]  # touched: hashed, same content
+    weights.write_bytes(b"other layers")
+    assert not reranker.is_built(tmp_path, weights)
