@@ -166,6 +166,17 @@ def _place_year(
     return start, end
 
 
+def _before(first: Period, second: Period) -> Period:
+    """``first`` (given without its year) moved to the last year in which it does not follow ``second``."""
+    years = second.start.year - first.start.year
+    start, end = _shift_year(first.start, years), _shift_year(first.end, years)
+    if start > second.start:
+        start, end = _shift_year(start, -1), _shift_year(end, -1)
+    if first.kind == "month":
+        end = _month_end(end)
+    return Period(start, end, first.kind)
+
+
 # --- relative expressions ------------------------------------------------------------------
 
 
@@ -307,7 +318,7 @@ def _scan_dates(text: str, reference: dt.date, coverage: Coverage | None,
     # between / from … to
     between = re.compile(
         _B + rf"(?:entre(?: le| la)?|between|du|from)\s+(?P<a>{DATE.replace('?P<', '?P<a_')}|\d{{1,2}}(?:er)?)"
-        rf"\s+(?:et(?: le| la)?|and|au|to|until|till|-|–)\s+(?P<b>{DATE.replace('?P<', '?P<b_')})",
+        rf"\s+(?:et(?: le| la)?|and|au|to|until|till|-|–)\s+(?P<b>{DATE.replace('?P<', '?P<b_')})" + _E,
         re.I,
     )
     for m in between.finditer(text):
@@ -326,6 +337,9 @@ def _scan_dates(text: str, reference: dt.date, coverage: Coverage | None,
         else:
             first = re.fullmatch(DATE, first_text, re.I)
             p1 = period_of(first, reference, coverage) if first else None
+            if p1 is not None and re.search(_YEAR, first_text) is None and re.search(_YEAR, m.group("b")):
+                # « entre octobre et décembre 2025 »: the first in the second's year, or the year before
+                p1 = _before(p1, p2)
         if p1 is None:
             continue
         widen(Period(min(p1.start, p2.start), max(p1.end, p2.end), p2.kind))

@@ -50,6 +50,9 @@ def scope_of(question: str, coverage: Coverage | None = None) -> QueryScope:
         ("Qu'a dit Poutine avant le 15 août 2025 ?", None, "2025-08-14"),
         ("Que s'est-il passé entre le 1er et le 15 août ?", "2025-08-01", "2025-08-18"),
         ("What happened between August 1 and August 20, 2025?", "2025-08-01", "2025-08-23"),
+        # the first month takes the second's year (or the year before), and "December" is not read as "Dec"
+        ("How did the loan change between October and December 2024?", "2024-10-01", "2025-01-31"),
+        ("Qu'est-ce qui a changé entre novembre et février 2025 ?", "2024-11-01", "2025-03-31"),
         ("Les articles publiés aujourd'hui", "2025-09-10", "2025-09-10"),
         ("Que s'est-il passé il y a deux semaines ?", "2025-08-27", "2025-08-28"),
         ("Qu'est-il arrivé ces 3 derniers jours ?", "2025-09-07", None),
