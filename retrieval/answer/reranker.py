@@ -13,7 +13,9 @@ use they are put over the base model's other layers and the whole is exported to
 into ``MODEL_DIR/onnx/answer-reranker-int8`` once per machine, under the build lock, like the
 embedding model. It runs on the few best sentences of the logistic regression only
 (:data:`retrieval.answer.model.RerankerBlock.k`); their probabilities are then recombined
-(:meth:`retrieval.answer.model.RerankerBlock.combine`).
+(:meth:`retrieval.answer.model.RerankerBlock.combine`). Its vocabulary is the embedding model's,
+loaded once in a process (:func:`retrieval.embeddings.tokens.shared_tokenizer`); a question too long
+for :data:`MAX_TOKENS` with a sentence is cut too, rather than failing.
 
 Nothing here is loaded at import time.
 """
@@ -149,7 +151,7 @@ class SentenceReranker:
         return self.weights.is_file()
 
     def load(self) -> tuple[Any, Any, Any, float]:
-        """(ONNX session, pair tokenizer, head weights, head bias), exported first if need be."""
+        """(ONNX session, (tokenizer, pad id), head weights, head bias), exported first if need be."""
         if self._loaded is not None:
             return self._loaded
         with self._guard:
@@ -160,10 +162,10 @@ class SentenceReranker:
     def _load(self) -> tuple[Any, Any, Any, float]:
         import onnxruntime as ort
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
         from retrieval.embeddings.cache import build_once
         from retrieval.embeddings.export import read_marker
+        from retrieval.embeddings.tokens import shared_tokenizer
 
         if not self.available():
             raise ModelUnavailable(f"the answer reranker's weights are missing ({self.weights})")
@@ -184,24 +186,23 @@ class SentenceReranker:
             raise ModelUnavailable(
                 f"cannot load the answer reranker ({type(exc).__name__}); delete {folder} to export it again"
             ) from None
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer" / "tokenizer.json"))
-        tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
+        tokenizer = shared_tokenizer(folder / "tokenizer" / "tokenizer.json")  # the embedding model's too
         info = read_marker(folder) or {}
-        tokenizer.enable_padding(pad_id=int(info.get("pad_id", 1)), pad_token=str(info.get("pad_token", "<pad>")))
         head = load_file(str(self.weights))
-        return (session, tokenizer, head["head.weight"].reshape(-1).astype("float32"),
+        return (session, (tokenizer, int(info.get("pad_id", 1))), head["head.weight"].reshape(-1).astype("float32"),
                 float(head["head.bias"].reshape(-1)[0]))
 
     def logits(self, question: str, sentences: list[str]) -> Any:
         """One logit per sentence (higher: more likely to answer the question)."""
         import numpy as np
 
+        from retrieval.embeddings.tokens import encode_pairs
+
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        session, tokenizer, weight, bias = self.load()
-        encodings = tokenizer.encode_batch([(QUERY_PREFIX + question, PASSAGE_PREFIX + s) for s in sentences])
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        session, (tokenizer, pad_id), weight, bias = self.load()
+        ids, mask = encode_pairs(tokenizer, QUERY_PREFIX + question, [PASSAGE_PREFIX + s for s in sentences],
+                                 MAX_TOKENS, pad_id)
         hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)

@@ -33,7 +33,8 @@ class OnnxModel:
 
     def __init__(self, folder: Path, info: dict[str, Any], *, threads: int) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
+
+        from retrieval.embeddings.tokens import shared_tokenizer
 
         options = ort.SessionOptions()
         if threads:
@@ -41,10 +42,9 @@ class OnnxModel:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer" / "tokenizer.json"))
-        tokenizer.enable_truncation(int(info["max_seq_length"]))
-        tokenizer.enable_padding(pad_id=int(info["pad_id"]), pad_token=str(info["pad_token"]))
-        self.tokenizer = tokenizer
+        self.tokenizer = shared_tokenizer(folder / "tokenizer" / "tokenizer.json")  # the reranker's too
+        self.max_length = int(info["max_seq_length"])
+        self.pad_id = int(info["pad_id"])
         self.pooling = str(info["pooling"])
         self.normalize = bool(info["normalize"])
         self.dimension = int(info["dimension"])
@@ -54,13 +54,13 @@ class OnnxModel:
         """Vectors of ``texts``, in order; batches are made of texts of similar length."""
         import numpy as np
 
+        from retrieval.embeddings.tokens import encode_texts
+
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
-            encodings = self.tokenizer.encode_batch([texts[i] for i in idx])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            ids, mask = encode_texts(self.tokenizer, [texts[i] for i in idx], self.max_length, self.pad_id)
             hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             if self.pooling == "cls":
                 vectors = hidden[:, 0]

@@ -191,6 +191,22 @@ def test_the_shipped_reranker_prefers_the_sentence_that_answers(
     assert logits[1] > logits[0]
 
 
+@pytest.mark.slow
+def test_the_reranker_reads_with_the_embedding_models_vocabulary_and_cuts_a_long_question(models_dir: Path) -> None:
+    """One vocabulary in memory (~280 MB) for both models, and a question past the reranker's
+    token limit with its sentence (it made ``tokenizers`` raise) is cut instead."""
+    from retrieval.embeddings.onnx import OnnxEmbeddings
+
+    e5 = OnnxEmbeddings("packaged:multilingual-e5-small", models_dir=models_dir)
+    e5.embed_query("le sommet")
+    reranker = SentenceReranker(models_dir)
+    _session, (tokenizer, _pad), _weight, _bias = reranker.load()
+    assert tokenizer is getattr(e5.model, "tokenizer")  # noqa: B009 (not on the EncoderModel protocol)
+    question = "Pourquoi les négociations entre les délégations n'aboutissent-elles pas malgré les réunions ? " * 6
+    logits = reranker.logits(question, ["Aucun accord n'a été annoncé.", "Les discussions ont duré trois heures."])
+    assert logits.shape == (2,) and np.isfinite(logits).all()
+
+
 def test_the_export_is_current_while_the_weights_are_the_same_and_hashed_only_when_they_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
