@@ -57,6 +57,8 @@ def clean_question(question: str, limit: int) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise InvalidQuestion("the question is empty")
+    if not any(ch.isalnum() for ch in text):  # « ? », "🙂": nothing to search with
+        raise InvalidQuestion("the question has no words: ask about the news, in French or English")
     if len(text) > limit:
         raise InvalidQuestion(f"the question is too long ({len(text):,} characters; the limit is {limit:,})")
     return text

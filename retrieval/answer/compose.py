@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from retrieval.answer.features import Candidate
 from retrieval.answer.language import LANGUAGE_NAMES, message
 from retrieval.answer.model import Thresholds
+from retrieval.scope.dating import date_label
 from retrieval.types import Passage
 
 
@@ -92,7 +93,9 @@ def refusal(
         )
     titles: list[str] = []
     for passage in passages:
-        label = passage.title + (f" ({passage.date[:10]})" if passage.date else "")
+        # its publication date; not the day newsbot first saw an undated article, which would read as one
+        dated = passage.date and passage.date_kind != "seen"
+        label = passage.title + (f" ({date_label(passage.date, None, question_language)})" if dated else "")
         if passage.title and label not in titles:
             titles.append(label)
     if not titles:

@@ -151,21 +151,33 @@ def headline_of(title: str) -> str | None:
     return text if len(text.split()) >= HEADLINE_WORDS and not _ASKING.search(text) else None
 
 
+def _bare(text: str) -> str:
+    return " ".join(text.split()).rstrip(" .!…").casefold()
+
+
+def _opens(headline: str, sentences: Sequence[str]) -> bool:
+    """Is the headline the article's first sentence, or its start (a title taken from the text's
+    first line, cut)? It would then be quoted twice."""
+    return bool(sentences) and _bare(sentences[0]).startswith(_bare(headline))
+
+
 def candidates(passages: Sequence[Passage], min_chars: int = 12) -> list[Candidate]:
     """The sentences of the passages, each once (at its best-ranked passage). A sentence that asks
     a question (« Pourquoi Trump le reçoit-il ? », or a sentence opening with a quoted question)
     answers none: it is not a candidate. The headline of an article (:func:`headline_of`) is one
     too, before its first passage's sentences: news headlines state the fact (« Moscou et Kyiv
-    échangent 200 prisonniers »), often in words the article's sentences do not repeat."""
+    échangent 200 prisonniers »), often in words the article's sentences do not repeat; not when
+    it is the first sentence itself (an article without a title is named after its first line)."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for p_index, passage in enumerate(passages):
         language = passage.written_in()
+        sentences = split_sentences(passage.text)
         headline = headline_of(passage.title) if passage.position == 0 else None
-        if headline and headline not in seen:
+        if headline and headline not in seen and not _opens(headline, sentences):
             seen.add(headline)
             out.append(Candidate(p_index, -1, headline, language))
-        for s_index, sentence in enumerate(split_sentences(passage.text)):
+        for s_index, sentence in enumerate(sentences):
             key = " ".join(sentence.split())
             if len(key) < min_chars or key in seen or _ASKING.search(key):
                 continue

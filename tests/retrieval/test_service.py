@@ -108,6 +108,9 @@ def test_questions_are_validated(service) -> None:
         service.ask(" \n\t\x00 ")
     with pytest.raises(InvalidQuestion, match="too long"):
         service.ask("a" * (service.settings.max_question_chars + 1))
+    for wordless in ("?", "🙂🙂", "… !"):
+        with pytest.raises(InvalidQuestion, match="no words"):
+            service.ask(wordless)
     answer = service.ask("Pourquoi\x00 l'Alaska\u202e ?")
     assert answer.question == "Pourquoi l'Alaska ?"
 

@@ -35,6 +35,7 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], text: str) -> 
 def test_errors_are_one_line(run) -> None:
     assert_one_line_error(run("ask", "Pourquoi l'Alaska ?"), "no index yet")
     assert_one_line_error(run("ask", "   "), "the question is empty")
+    assert_one_line_error(run("ask", "?"), "the question has no words")
     assert_one_line_error(run("ask", "x" * 5000), "too long")
     assert_one_line_error(run("ask", "Pourquoi ?", NEWSBOT_K="zero"), "NEWSBOT_K")
     assert_one_line_error(run("ask", "Pourquoi ?", NEWSBOT_CHROMA_HOST="127.0.0.1", NEWSBOT_CHROMA_PORT="9"), "cannot be reached")

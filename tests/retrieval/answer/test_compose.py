@@ -68,3 +68,12 @@ def test_refusal_says_what_the_coverage_mentions_and_lacks() -> None:
     nearest = refusal("en", words, PASSAGES, {"minneapol", "habit"}, related=True)
     assert '"Sommet"' in nearest
     assert refusal("en", words, PASSAGES, set(), related=False).startswith("The indexed coverage does not answer")
+
+
+def test_the_nearest_passages_show_their_publication_date_not_the_day_they_were_seen() -> None:
+    words = [("habitants", "habit")]
+    dated = [Passage("a#0", "a", "Sommet", "…", 1.0, date="2025-08-15", date_kind="published"),
+             Passage("b#0", "b", "Rome", "…", 0.9, date="2026-11-26", date_kind="seen")]
+    text = refusal("fr", words, dated, {"habit"}, related=True)
+    assert "« Sommet (15 août 2025) »" in text and "« Rome »" in text and "2026" not in text
+    assert '"Sommet (15 August 2025)"' in refusal("en", words, dated, {"habit"}, related=True)

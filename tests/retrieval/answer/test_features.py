@@ -76,6 +76,11 @@ def test_a_headline_is_a_candidate_before_its_articles_first_sentences() -> None
     assert sum(c.headline for c in cands) == 1  # once per article; not a name, not a question
     assert headline_of("Guerre de Cent Ans") is None and headline_of("  Trump  et Poutine se  rencontrent ") == (
         "Trump et Poutine se rencontrent")
+    # an article without a title is named after its first line: that headline would be quoted twice
+    lede = "Le Kremlin a annoncé dimanche l'échange de deux cents prisonniers avec Kyiv."
+    for title in (lede, lede[:-1], lede[:40]):
+        untitled = [Passage("d#0", "d", title, f"{lede} Il a eu lieu à la frontière.", 1.0)]
+        assert [c.headline for c in candidates(untitled)] == [False, False]
     lexical = LexicalIndex([p.text for p in passages])
     matrix = featurize("Combien de prisonniers ont été échangés ?", "Combien de prisonniers ont été échangés ?",
                        passages, cands, lexical, np.linspace(0.9, 0.7, len(cands)), "fr")
