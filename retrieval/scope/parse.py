@@ -194,6 +194,7 @@ def _month_start(day: dt.date, back: int = 0) -> dt.date:
 
 Relative = Callable[[dt.date, re.Match[str]], Period]
 
+_LONGEST_DAYS = 100 * 365  # a span longer than any coverage
 _UNITS = {"jour": 1, "day": 1, "semaine": 7, "week": 7, "mois": 30, "month": 30, "an": 365, "année": 365,
           "annee": 365, "year": 365}
 
@@ -203,7 +204,7 @@ def _n_units(m: re.Match[str]) -> int:
     words = {"un": 1, "une": 1, "a": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3}
     count = int(n) if n and n.isdigit() else words.get((n or "un").lower(), 1)
     unit = m.group("unit").lower().rstrip("s")
-    return count * _UNITS.get(unit, 1)
+    return min(count * _UNITS.get(unit, 1), _LONGEST_DAYS)  # « depuis 3000 ans »: no date before year 1
 
 
 _UNIT = r"(?P<unit>jours?|semaines?|mois|ans?|ann[ée]es?|days?|weeks?|months?|years?)"

@@ -64,6 +64,12 @@ def test_relative_and_ranged_dates(question: str, since: str | None, until: str 
     assert (scope.since, scope.until) == (since, until)
 
 
+def test_a_span_longer_than_any_coverage_is_read_without_failing() -> None:
+    century = (REF - dt.timedelta(days=100 * 365)).isoformat()
+    assert scope_of("Que s'est-il passé depuis 3000 ans ?").since == century
+    assert scope_of("What happened 999999 days ago?").since == century
+
+
 def test_an_event_day_reaches_a_few_days_of_reports(coverage: Coverage) -> None:
     scope = scope_of("Que s'est-il passé le 15 août ?", coverage)
     assert scope.since == "2025-08-15"
