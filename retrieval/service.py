@@ -180,6 +180,12 @@ class AnsweringService:
         understood = understand(inputs["standalone"], self.reference_day(), coverage)
         explicit: QueryScope | None = inputs.get("scope")
         if explicit is not None and explicit.sources:
+            unknown = [name for name in explicit.sources if not coverage.outlets.find(name)]
+            if unknown:  # ``ask --source`` with a typo: say so, rather than « no relevant passage »
+                known = coverage.outlets.names
+                listed = ", ".join(known[:5]) + (", …" if len(known) > 5 else "")
+                raise InvalidQuestion(f"no outlet of the index matches {unknown[0]!r}"
+                                      + (f" ({len(known)} outlets: {listed})" if known else ""))
             explicit = QueryScope(explicit.since, explicit.until, coverage.outlets.resolve(explicit.sources),
                                   explicit.prefer_recent)
         understood.scope = merge(explicit, understood.scope)

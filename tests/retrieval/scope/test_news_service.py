@@ -102,6 +102,13 @@ def test_an_explicit_outlet_wins_and_is_matched_tolerantly(service) -> None:
     assert answer.sources and {s.article_id for s in answer.sources} <= {"preview", "outcome"}
 
 
+def test_an_explicit_outlet_the_index_does_not_have_is_a_clear_error(service) -> None:
+    from retrieval.errors import InvalidQuestion
+
+    with pytest.raises(InvalidQuestion, match=r"no outlet of the index matches 'Le Figaro' \(\d+ outlets: .*Exemple"):
+        service.ask("What happened at the summit?", scope=QueryScope(sources=("Le Figaro",)))
+
+
 def test_a_date_range_from_the_question(service) -> None:
     answer = service.ask("What happened at the summit yesterday?")  # reference day 17 August
     assert answer.sources and {s.article_id for s in answer.sources} <= {"outcome", "undated"}
