@@ -13,9 +13,9 @@ use they are put over the base model's other layers and the whole is exported to
 into ``MODEL_DIR/onnx/answer-reranker-int8`` once per machine, under the build lock, like the
 embedding model. It runs on the few best sentences of the logistic regression only
 (:data:`retrieval.answer.model.RerankerBlock.k`); their probabilities are then recombined
-(:meth:`retrieval.answer.model.RerankerBlock.combine`). Its vocabulary is the embedding model's,
-loaded once in a process (:func:`retrieval.embeddings.tokens.shared_tokenizer`); a question too long
-for :data:`MAX_TOKENS` with a sentence is cut too, rather than failing.
+(:meth:`retrieval.answer.model.RerankerBlock.combine`). Its vocabulary and its word-embedding
+table are the embedding model's, loaded once in a process (:mod:`retrieval.embeddings.shared`); a
+question too long for :data:`MAX_TOKENS` with a sentence is cut too, rather than failing.
 
 Nothing here is loaded at import time.
 """
@@ -165,7 +165,7 @@ class SentenceReranker:
 
         from retrieval.embeddings.cache import build_once
         from retrieval.embeddings.export import read_marker
-        from retrieval.embeddings.tokens import shared_tokenizer
+        from retrieval.embeddings.shared import session_options, shared_tokenizer
 
         if not self.available():
             raise ModelUnavailable(f"the answer reranker's weights are missing ({self.weights})")
@@ -174,11 +174,8 @@ class SentenceReranker:
             lambda: build(self.models_dir, self.weights), what=EXPORT_NAME,
         )
         folder = export_folder(self.models_dir)
-        options = ort.SessionOptions()
-        if self.threads:
-            options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
+        info = read_marker(folder) or {}
+        options = session_options(folder, info, threads=self.threads)
         try:
             session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
@@ -187,7 +184,6 @@ class SentenceReranker:
                 f"cannot load the answer reranker ({type(exc).__name__}); delete {folder} to export it again"
             ) from None
         tokenizer = shared_tokenizer(folder / "tokenizer" / "tokenizer.json")  # the embedding model's too
-        info = read_marker(folder) or {}
         head = load_file(str(self.weights))
         return (session, (tokenizer, int(info.get("pad_id", 1))), head["head.weight"].reshape(-1).astype("float32"),
                 float(head["head.bias"].reshape(-1)[0]))
@@ -196,7 +192,7 @@ class SentenceReranker:
         """One logit per sentence (higher: more likely to answer the question)."""
         import numpy as np
 
-        from retrieval.embeddings.tokens import encode_pairs
+        from retrieval.embeddings.shared import encode_pairs
 
         if not sentences:
             return np.zeros(0, dtype=np.float32)

@@ -10,7 +10,8 @@
 3. :func:`export_graph` writes the ONNX graph;
 4. :func:`simplify` runs ONNX Runtime's basic graph optimizations;
 5. :func:`fuse` fuses attention, GELU and layer norms (BERT-like encoders);
-6. :func:`quantize` makes the weights int8 (when asked);
+6. :func:`quantize` makes the weights int8 (when asked), and :func:`spill_table` copies the word
+   embeddings beside the model, for sessions to share (:mod:`retrieval.embeddings.shared`);
 7. :func:`validate` runs the result with ONNX Runtime against the model's own vectors;
 8. :func:`publish` writes the marker (the source's fingerprint) and renames the folder into place.
 
@@ -225,6 +226,34 @@ def quantize(path: Path, out: Path) -> None:
     )
 
 
+LOOKUP_TABLE = "lookup-table.npy"
+
+
+def spill_table(folder: Path) -> dict[str, Any] | None:
+    """Step 6 (end): the model's lookup table (its largest initializer that only Gather nodes read:
+    the word embeddings) saved beside it as :data:`LOOKUP_TABLE`; what the marker records of it
+    (``name``, ``file``, ``sha256``), or None when the model has none."""
+    import math
+
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    from retrieval.files import sha256_file
+
+    model = onnx.load(str(folder / "model.onnx"))
+    readers: dict[str, set[str]] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            readers.setdefault(name, set()).add(node.op_type)
+    tables = [t for t in model.graph.initializer if readers.get(t.name) == {"Gather"} and t.dims]
+    if not tables:
+        return None
+    table = max(tables, key=lambda t: math.prod(t.dims))
+    np.save(folder / LOOKUP_TABLE, numpy_helper.to_array(table))
+    return {"name": table.name, "file": LOOKUP_TABLE, "sha256": sha256_file(folder / LOOKUP_TABLE)}
+
+
 def validate(folder: Path, info: dict[str, Any], reference: Any, *, name: str, quantized: bool) -> float:
     """Step 7: the worst cosine between the export's vectors and the model's own."""
     import numpy as np
@@ -314,7 +343,10 @@ def export_onnx(source: ModelSource, target: Path, *, quantize_weights: bool) ->
             (tmp / "optimized.onnx").rename(tmp / "model.onnx")
         for leftover in ("optimized.onnx", "described.json"):
             (tmp / leftover).unlink(missing_ok=True)
-        info = {**described.info, "quantized": quantize_weights}
+        _in_child("table", folder=str(tmp))
+        table = json.loads((tmp / "table.json").read_text(encoding="utf-8"))
+        (tmp / "table.json").unlink()
+        info = {**described.info, "quantized": quantize_weights, **({"lookup_table": table} if table else {})}
         worst = validate(tmp, info, described.reference, name=source.name, quantized=quantize_weights)
         publish(tmp, target, {"format": ONNX_FORMAT, **fingerprint(after_download(source)), **info})
     except BaseException:
@@ -335,6 +367,8 @@ def _main(step: str, args: dict[str, str]) -> None:
              num_heads=int(args["num_heads"]), hidden_size=int(args["hidden_size"]))
     elif step == "quantize":
         quantize(folder / "optimized.onnx", folder / "model.onnx")
+    elif step == "table":
+        (folder / "table.json").write_text(json.dumps(spill_table(folder)), encoding="utf-8")
     else:
         raise SystemExit(f"unknown step {step!r}")
 

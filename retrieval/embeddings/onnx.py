@@ -34,13 +34,9 @@ class OnnxModel:
     def __init__(self, folder: Path, info: dict[str, Any], *, threads: int) -> None:
         import onnxruntime as ort
 
-        from retrieval.embeddings.tokens import shared_tokenizer
+        from retrieval.embeddings.shared import session_options, shared_tokenizer
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
+        options = session_options(folder, info, threads=threads)
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self.tokenizer = shared_tokenizer(folder / "tokenizer" / "tokenizer.json")  # the reranker's too
         self.max_length = int(info["max_seq_length"])
@@ -54,7 +50,7 @@ class OnnxModel:
         """Vectors of ``texts``, in order; batches are made of texts of similar length."""
         import numpy as np
 
-        from retrieval.embeddings.tokens import encode_texts
+        from retrieval.embeddings.shared import encode_texts
 
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)

@@ -193,8 +193,11 @@ def test_the_shipped_reranker_prefers_the_sentence_that_answers(
 
 @pytest.mark.slow
 def test_the_reranker_reads_with_the_embedding_models_vocabulary_and_cuts_a_long_question(models_dir: Path) -> None:
-    """One vocabulary in memory (~280 MB) for both models, and a question past the reranker's
-    token limit with its sentence (it made ``tokenizers`` raise) is cut instead."""
+    """One vocabulary in memory (~280 MB) and one word-embedding table (96 MB, mapped) for both
+    models, and a question past the reranker's token limit with its sentence (it made
+    ``tokenizers`` raise) is cut instead."""
+    from retrieval.answer.reranker import export_folder
+    from retrieval.embeddings.export import read_marker
     from retrieval.embeddings.onnx import OnnxEmbeddings
 
     e5 = OnnxEmbeddings("packaged:multilingual-e5-small", models_dir=models_dir)
@@ -202,6 +205,8 @@ def test_the_reranker_reads_with_the_embedding_models_vocabulary_and_cuts_a_long
     reranker = SentenceReranker(models_dir)
     _session, (tokenizer, _pad), _weight, _bias = reranker.load()
     assert tokenizer is getattr(e5.model, "tokenizer")  # noqa: B009 (not on the EncoderModel protocol)
+    tables = [(read_marker(folder) or {}).get("lookup_table") or {} for folder in (e5.folder, export_folder(models_dir))]
+    assert tables[0].get("sha256") and tables[0]["sha256"] == tables[1].get("sha256")
     question = "Pourquoi les négociations entre les délégations n'aboutissent-elles pas malgré les réunions ? " * 6
     logits = reranker.logits(question, ["Aucun accord n'a été annoncé.", "Les discussions ont duré trois heures."])
     assert logits.shape == (2,) and np.isfinite(logits).all()
