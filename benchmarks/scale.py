@@ -165,12 +165,15 @@ def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
         service.ask(q)
         latencies_en.append((time.perf_counter() - t) * 1000)
 
-    # 10 new articles and a reindex process; the bot keeps answering and refreshing in the background
+    # 10 new articles and a reindex process; the bot keeps answering and refreshing in the background.
+    # Their names and words are new at each run: a folder measured again has the last run's in its index
+    nonce = "".join(random.SystemRandom().choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
     new_files = []
     for i in range(NEW_ARTICLES):
-        write_article(work / "corpus", f"new/{i}", f"Le zorglub numéro {i}",
-                      f"Le zorglubinet {i} a été observé pour la première fois à Quimper ce matin. " * 5, "2026-01-01")
-        new_files.append(str((work / "corpus" / f"new/{i}.md").absolute()))
+        write_article(work / "corpus", f"new/{nonce}-{i}", f"Le zorglub{nonce} numéro {i}",
+                      f"Le zorglubinet{nonce} {i} a été observé pour la première fois à Quimper ce matin. " * 5,
+                      "2026-01-01")
+        new_files.append(str((work / "corpus" / f"new/{nonce}-{i}.md").absolute()))
     stop = threading.Event()
 
     def refresher() -> None:
@@ -187,10 +190,10 @@ def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
     rng = random.Random(2)
     while time.perf_counter() - reindex_started < 600:
         t = time.perf_counter()
-        answer = service.ask("Où a été observé le zorglubinet ?")
+        answer = service.ask(f"Où a été observé le zorglubinet{nonce} ?")
         service.ask(rng.choice(questions))
         slowest = max(slowest, (time.perf_counter() - t) * 1000 / 2)
-        if any(s.article_id.startswith("new/") for s in answer.cited_sources):
+        if any(s.article_id.startswith(f"new/{nonce}-") for s in answer.cited_sources):
             visible = time.perf_counter() - reindex_started
             break
     proc.wait()
