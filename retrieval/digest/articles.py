@@ -118,6 +118,10 @@ def window_entries(store: IndexStore, window: Window) -> list[ManifestEntry]:
     return [entry for entry in entries.values() if in_window(entry, window)]
 
 
+def _get(vectors: Any, *, where: dict[str, Any], include: list[str]) -> Any:
+    return vectors.get(where=where, include=include)
+
+
 def load_articles(
     store: IndexStore, entries: list[ManifestEntry], *, sources: tuple[str, ...] = (), vectors: bool = True
 ) -> list[DigestArticle]:
@@ -130,7 +134,7 @@ def load_articles(
         for start in range(0, len(ids), _GROUP):
             part = ids[start:start + _GROUP]
             where: dict[str, Any] = {"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}}
-            page = store.vectors.get(where=where, include=include)
+            page = store.read_vectors(functools.partial(_get, where=where, include=include))
             embeddings = page.get("embeddings")
             for i, chunk_id in enumerate(page["ids"]):
                 meta = page["metadatas"][i] or {}

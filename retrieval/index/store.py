@@ -121,6 +121,18 @@ def translate_store_errors(settings: Settings) -> Iterator[None]:
         ) from None
 
 
+# Chroma's embedded client keeps the vector segments it loaded: another process's writes (a
+# `newsbot reindex` while the bot runs) reach its reads of metadata and texts, not its vectors, and a
+# filtered query or a read of vectors touching a chunk written since fails with this (chroma-core/chroma
+# issues 3769, 3792: the embedded client is not process-safe; a new client reuses the cached segments)
+_STALE_VECTORS = "Error finding id"
+
+
+def is_stale(exc: BaseException) -> bool:
+    """Did Chroma fail because this process's vector segment is behind another process's writes?"""
+    return _STALE_VECTORS in str(exc)
+
+
 def make_client(settings: Settings, *, create: bool) -> Any:
     """A Chroma client: HTTP when a server is configured, else embedded and persistent."""
     import chromadb
@@ -189,6 +201,7 @@ class IndexStore:
         self.manifest_name = f"{settings.collection}-articles"
         self._vectors: Any = None
         self._records: Any = None
+        self._seen_generation = 0  # the generation :meth:`catch_up` last looked at
         self.lexicon = Lexicon(settings)
 
     # -- opening -----------------------------------------------------------------------
@@ -219,6 +232,7 @@ class IndexStore:
                     f"{self.settings.embedding.model!r}: run `newsbot reindex --rebuild`"
                 )
             self._records = records
+            self._seen_generation = int(meta.get("generation", 0))
             self._vectors = self.client.get_or_create_collection(
                 self.chunks_name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
             )
@@ -241,6 +255,56 @@ class IndexStore:
     @records.setter
     def records(self, value: Any) -> None:  # tests wrap it to watch the switch
         self._records = value
+
+    def reload(self) -> None:
+        """Open the embedded index anew, with the vectors other processes wrote since this one loaded
+        them (Chroma caches one client per folder: the cache is cleared first). Questions under way
+        finish on the collections they hold; the old client is freed after them."""
+        if self.settings.server_mode:  # the server is the one process writing: nothing is behind
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        log.info("another process wrote the index: reading it anew")
+        SharedSystemClient.clear_system_cache()
+        self.client = make_client(self.settings, create=False)
+        self.open(create=False)
+
+    def read_vectors(self, read: Callable[[Any], Any]) -> Any:
+        """``read(chunks collection)``; when this process's vectors are behind another process's
+        writes (:func:`is_stale`), once more after :meth:`reload`."""
+        with translate_store_errors(self.settings):
+            try:
+                return read(self.vectors)
+            except Exception as exc:
+                if self.settings.server_mode or not is_stale(exc):
+                    raise
+        self.reload()
+        with translate_store_errors(self.settings):
+            return read(self.vectors)
+
+    def catch_up(self) -> bool:
+        """Did another process write vectors this one has not loaded, since the last look? Then read
+        the index anew (:meth:`reload`) now, in the caller's thread (a bot's background refresh),
+        rather than in a question. One chunk of the newest article committed since is looked up."""
+        if self.settings.server_mode:
+            return False
+        generation = self.generation()
+        if generation == self._seen_generation:
+            return False
+        newest = max(self.manifest(since=self._seen_generation).values(), key=lambda e: e.generation, default=None)
+        self._seen_generation = generation
+        if newest is None or newest.chunks == 0:
+            return False
+        probe = f"{newest.article_id}:{newest.article_hash}:0"
+        with translate_store_errors(self.settings):
+            try:
+                self.vectors.get(ids=[probe], include=["embeddings"])
+                return False
+            except Exception as exc:
+                if not is_stale(exc):
+                    raise
+        self.reload()
+        return True
 
     def drop(self) -> None:
         """Delete both collections and the lexicon (``--rebuild``)."""
@@ -651,10 +715,9 @@ class IndexStore:
     def _nearest(
         self, query_vector: list[float], k: int, where: dict[str, Any] | None
     ) -> list[tuple[tuple[str, float, tuple[str, str], str | None], dict[str, Any]]]:
-        with translate_store_errors(self.settings):
-            result = self.vectors.query(
-                query_embeddings=[query_vector], n_results=k, where=where, include=["distances", "metadatas"]
-            )
+        result = self.read_vectors(lambda vectors: vectors.query(
+            query_embeddings=[query_vector], n_results=k, where=where, include=["distances", "metadatas"]
+        ))
         return [
             (_hit(cid, 1.0 - float(dist), meta), meta)
             for cid, dist, meta in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=False)
@@ -666,8 +729,7 @@ class IndexStore:
         """The ``k`` of ``chunk_ids`` nearest to the query, by the cosine of their stored vectors."""
         if not chunk_ids:
             return []
-        with translate_store_errors(self.settings):
-            page = self.vectors.get(ids=list(chunk_ids), include=["embeddings", "metadatas"])
+        page = self.read_vectors(lambda vectors: vectors.get(ids=list(chunk_ids), include=["embeddings", "metadatas"]))
         if not page["ids"]:
             return []
         vectors = np.asarray(page["embeddings"], dtype=np.float32)
