@@ -313,8 +313,7 @@ class AnsweringService:
         )
 
     def refresh(self, *, full: bool = False) -> int:
-        """Bring this process's lexical index in step with the committed articles (incremental), and
-        its vectors when another process on this machine wrote some (:meth:`IndexStore.catch_up`).
+        """Bring this process's lexical index in step with the committed articles (incremental).
 
         Cheap when nothing changed (one generation read). Needed with a Chroma server written
         from another machine; in embedded mode the reindex writes the shared lexicon itself.
@@ -322,7 +321,6 @@ class AnsweringService:
         timer), never inside a user's question. Returns the articles brought in step.
         """
         changed = self.store.sync_lexicon(full=full)
-        self.store.catch_up()  # vectors another process wrote on this machine, loaded now
         self.coverage().title_index()  # brought up to date now, not in the next question
         return changed
 

@@ -122,6 +122,15 @@ def _get(vectors: Any, *, where: dict[str, Any], include: list[str]) -> Any:
     return vectors.get(where=where, include=include)
 
 
+def _embedded_anew(store: IndexStore, where: dict[str, Any]) -> Any:
+    """The chunks with vectors computed again from their stored texts: another process wrote them
+    since this one opened the index, and this one cannot read their vectors (see
+    :meth:`~retrieval.index.store.IndexStore.read_vectors`)."""
+    page = _get(store.vectors, where=where, include=["metadatas", "documents"])
+    texts = [doc or "" for doc in page.get("documents") or []]
+    return {**page, "embeddings": store.embeddings.embed_documents(texts) if texts else []}
+
+
 def load_articles(
     store: IndexStore, entries: list[ManifestEntry], *, sources: tuple[str, ...] = (), vectors: bool = True
 ) -> list[DigestArticle]:
@@ -134,7 +143,10 @@ def load_articles(
         for start in range(0, len(ids), _GROUP):
             part = ids[start:start + _GROUP]
             where: dict[str, Any] = {"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}}
-            page = store.read_vectors(functools.partial(_get, where=where, include=include))
+            page = store.read_vectors(
+                functools.partial(_get, where=where, include=include),
+                fallback=functools.partial(_embedded_anew, store, where) if vectors else None,
+            )
             embeddings = page.get("embeddings")
             for i, chunk_id in enumerate(page["ids"]):
                 meta = page["metadatas"][i] or {}
