@@ -194,16 +194,23 @@ def fuse(path: Path, out: Path, *, num_heads: int, hidden_size: int) -> None:
         shutil.copyfile(path, out)
 
 
-def _spill_lookup_table(model: Any, spill: Path) -> tuple[str | None, Path]:
-    """Move the largest initializer read only by Gather nodes (the word embeddings) to ``spill``."""
+def _lookup_table(model: Any) -> Any | None:
+    """The model's largest initializer that only Gather nodes read (the word embeddings), or None."""
+    import math
+
     readers: dict[str, set[str]] = {}
     for node in model.graph.node:
         for name in node.input:
             readers.setdefault(name, set()).add(node.op_type)
-    tables = [t for t in model.graph.initializer if readers.get(t.name) == {"Gather"} and t.raw_data]
-    if not tables:
+    tables = [t for t in model.graph.initializer if readers.get(t.name) == {"Gather"} and t.dims]
+    return max(tables, key=lambda t: math.prod(t.dims), default=None)
+
+
+def _spill_lookup_table(model: Any, spill: Path) -> tuple[str | None, Path]:
+    """Move the lookup table (:func:`_lookup_table`) to ``spill``."""
+    table = _lookup_table(model)
+    if table is None or not table.raw_data:
         return None, spill
-    table = max(tables, key=lambda t: len(t.raw_data))
     spill.write_bytes(table.raw_data)
     table.ClearField("raw_data")
     return table.name, spill
@@ -233,23 +240,15 @@ def spill_table(folder: Path) -> dict[str, Any] | None:
     """Step 6 (end): the model's lookup table (its largest initializer that only Gather nodes read:
     the word embeddings) saved beside it as :data:`LOOKUP_TABLE`; what the marker records of it
     (``name``, ``file``, ``sha256``), or None when the model has none."""
-    import math
-
     import numpy as np
     import onnx
     from onnx import numpy_helper
 
     from retrieval.files import sha256_file
 
-    model = onnx.load(str(folder / "model.onnx"))
-    readers: dict[str, set[str]] = {}
-    for node in model.graph.node:
-        for name in node.input:
-            readers.setdefault(name, set()).add(node.op_type)
-    tables = [t for t in model.graph.initializer if readers.get(t.name) == {"Gather"} and t.dims]
-    if not tables:
+    table = _lookup_table(onnx.load(str(folder / "model.onnx")))
+    if table is None:
         return None
-    table = max(tables, key=lambda t: math.prod(t.dims))
     np.save(folder / LOOKUP_TABLE, numpy_helper.to_array(table))
     return {"name": table.name, "file": LOOKUP_TABLE, "sha256": sha256_file(folder / LOOKUP_TABLE)}
 
