@@ -352,23 +352,6 @@ class AnsweringService:
         loading.start()
         return loading
 
-    def load_reranker_meanwhile(self) -> threading.Thread | None:
-        """Have the answer reranker load its ONNX session in a thread (a one-shot ask: while the
-        question is retrieved), so the answer finds it loaded; None when there is no reranker."""
-        reranker = getattr(self.answerer, "reranker", None)
-        if reranker is None:
-            return None
-        loading = threading.Thread(target=self._load_quietly, args=(reranker.load,), name="newsbot-load-reranker")
-        loading.start()
-        return loading
-
-    @staticmethod
-    def _load_quietly(load: Callable[[], Any]) -> None:
-        try:
-            load()
-        except Exception:  # the answer meets it again and goes on without it (a warning then)
-            log.debug("the answer reranker could not be loaded ahead of the answer", exc_info=True)
-
     def _load_collections(self) -> None:
         manifest = threading.Thread(target=self._load, args=(self.store.load_manifest,), name="newsbot-load-manifest")
         manifest.start()

@@ -256,7 +256,6 @@ def cmd_ask(args: argparse.Namespace, settings: AppSettings) -> int:
     clean_question(args.question, settings.max_question_chars)  # fail fast, before loading anything
     service = open_service(settings)
     service.load_vectors_meanwhile()
-    service.load_reranker_meanwhile()
     answer = ask(service, args.question, [], scope)
     if args.json:
         emit_json(answer.to_dict())

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -406,21 +405,3 @@ def test_an_index_from_before_the_window_keys_gets_them_once(service, monkeypatc
     assert store.window(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), None) is None  # read the manifest then
     assert store.record_window_keys() == len(ids) and store.record_window_keys() == 0
     assert set(store.window(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), None) or {}) == set(ids)
-
-
-def test_the_reranker_loads_in_a_thread_for_a_one_shot_ask(service, monkeypatch) -> None:
-    class Reranker:
-        loaded = threading.Event()
-
-        def load(self) -> None:
-            self.loaded.set()
-            raise RuntimeError("no weights")  # the answer meets it again; nothing is raised here
-
-    reranker = Reranker()
-    monkeypatch.setattr(service.answerer, "reranker", reranker)
-    thread = service.load_reranker_meanwhile()
-    assert thread is not None
-    thread.join(timeout=10)
-    assert reranker.loaded.is_set()
-    monkeypatch.setattr(service.answerer, "reranker", None)
-    assert service.load_reranker_meanwhile() is None

@@ -41,9 +41,6 @@ class Recorder:
     def load_vectors_meanwhile(self) -> Any:  # what a one-shot ask starts before asking
         self.calls.append(("(vectors loading)", [], None))
 
-    def load_reranker_meanwhile(self) -> Any:
-        self.calls.append(("(reranker loading)", [], None))
-
 
 def run_lines(text: bytes, scope: QueryScope | None = None) -> tuple[int, list[dict[str, Any]], Recorder]:
     service = Recorder()
@@ -90,8 +87,7 @@ def test_scope_options_reach_the_service(monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setattr("retrieval.service.open_service", lambda settings, **kw: service)
     assert main(["ask", "--source", "Le Monde", "--source", "AFP", "--since", "2025-08-01", "--until",
                  "2025-08-31", "Qu'a dit Zelensky ?"]) == 0
-    # Chroma loads its vectors and the reranker its session while the question is read and retrieved
-    assert [c[0] for c in service.calls[:2]] == ["(vectors loading)", "(reranker loading)"]
+    assert service.calls[0][0] == "(vectors loading)"  # Chroma loads its vectors while the question is read
     assert service.calls[-1][2] == QueryScope(since="2025-08-01", until="2025-08-31", sources=("Le Monde", "AFP"))
     assert main(["ask", "Sans limite ?"]) == 0
     assert service.calls[-1][2] is None
