@@ -134,7 +134,8 @@ class OutletDirectory:
 
     def resolve(self, names: Iterable[str]) -> tuple[str, ...]:
         """Explicit outlet options (``ask --source``) mapped to the outlets of the index; an unknown
-        name is kept as given (the filter then matches nothing, and the answer says so)."""
+        name is kept as given (the filter then matches nothing; the service reports such a name as
+        an error before asking)."""
         found: list[str] = []
         for name in names:
             hits = self.find(name) or [name]
