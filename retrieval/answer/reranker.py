@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from retrieval.embeddings.shared import encode_pairs, session_options, shared_tokenizer
 from retrieval.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,6 @@ class SentenceReranker:
 
         from retrieval.embeddings.cache import build_once
         from retrieval.embeddings.export import read_marker
-        from retrieval.embeddings.shared import session_options, shared_tokenizer
 
         if not self.available():
             raise ModelUnavailable(f"the answer reranker's weights are missing ({self.weights})")
@@ -191,8 +191,6 @@ class SentenceReranker:
     def logits(self, question: str, sentences: list[str]) -> Any:
         """One logit per sentence (higher: more likely to answer the question)."""
         import numpy as np
-
-        from retrieval.embeddings.shared import encode_pairs
 
         if not sentences:
             return np.zeros(0, dtype=np.float32)

@@ -14,6 +14,7 @@ from typing import Any
 
 from retrieval.embeddings.base import BaseEmbeddings, EncoderModel, model_prompts
 from retrieval.embeddings.cache import build_once
+from retrieval.embeddings.shared import encode_texts, session_options, shared_tokenizer
 from retrieval.embeddings.sources import ModelSource, build_source, locate, same_weights
 from retrieval.errors import ModelUnavailable
 
@@ -34,8 +35,6 @@ class OnnxModel:
     def __init__(self, folder: Path, info: dict[str, Any], *, threads: int) -> None:
         import onnxruntime as ort
 
-        from retrieval.embeddings.shared import session_options, shared_tokenizer
-
         options = session_options(folder, info, threads=threads)
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self.tokenizer = shared_tokenizer(folder / "tokenizer" / "tokenizer.json")  # the reranker's too
@@ -49,8 +48,6 @@ class OnnxModel:
     def encode(self, texts: list[str], batch_size: int) -> list[list[float]]:
         """Vectors of ``texts``, in order; batches are made of texts of similar length."""
         import numpy as np
-
-        from retrieval.embeddings.shared import encode_texts
 
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
