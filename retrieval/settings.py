@@ -202,7 +202,8 @@ class Settings(BaseSettings):
         0.45, description="...and fewer than this share of the question's terms appear in it."
     )
     min_dense_score_en: float = Field(
-        0.805, description="MIN_DENSE_SCORE for questions detected as English (cross-lingual cosines run lower)."
+        0.805, description="MIN_DENSE_SCORE for questions detected as English, and for passages in the other "
+        "language than the question's (cross-lingual cosines run lower)."
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences of an extractive answer at most.")
     answer_reranker: bool = Field(

@@ -9,9 +9,11 @@ or a refusal saying what was closest.
 
 Refusal combines the model with the rule that was used before it (the best passage must be
 close enough to the question, densely or lexically): the model refuses when no sentence
-reaches its language's ``answer`` threshold; the rule refuses too (for an English question,
-only unless the best sentence reaches the higher ``more`` threshold: cross-language cosines
-run low, and the rule alone refused a third of answerable English questions). The rule holds off questions about subjects absent
+reaches its language's ``answer`` threshold; the rule refuses too, unless the question is
+English or its best sentence is in the other language and that sentence reaches the higher
+``more`` threshold: cross-language cosines run low (the rule alone refused a third of answerable
+English questions), so an English question, or a passage in the other language than the
+question's, is held to the lower cosine ``min_dense_score_en``. The rule holds off questions about subjects absent
 from the coverage; the model, questions whose subject is covered but whose asked fact is absent.
 A question naming someone or something the retrieved passages never mention (the Pope, « le
 20e paquet ») is refused too (:mod:`retrieval.answer.names`), unless the best sentence is in the
@@ -91,10 +93,15 @@ class ExtractiveAnswerer:
         """The earlier rule: the best passage close enough to the question (cosine or term coverage)."""
         if not passages:
             return False
-        best_dense = max((p.dense_score or 0.0) for p in passages)
+        close = any((p.dense_score or 0.0) >= self.dense_threshold(language, p) for p in passages)
         best_coverage = max(lexical.coverage(query, f"{p.title}\n{p.text}") for p in passages[:3])
-        threshold = self.min_dense_score_en if language == "en" else self.min_dense_score
-        return best_dense >= threshold or best_coverage >= self.min_term_coverage
+        return close or best_coverage >= self.min_term_coverage
+
+    def dense_threshold(self, language: str, passage: Passage | None = None) -> float:
+        """The cosine a passage must reach for the rule: the lower one for an English question, or a
+        passage in the other language than the question's (cross-language cosines run lower)."""
+        crossed = passage is not None and passage.written_in() != language
+        return self.min_dense_score_en if language == "en" or crossed else self.min_dense_score
 
     def score(
         self, question: str, query: str, passages: Sequence[Passage], lexical: LexicalIndex, language: str
@@ -189,7 +196,7 @@ class ExtractiveAnswerer:
         vetoed = (
             bool(chosen)
             and (self.use_rule or not calibrated)
-            and (language == "fr" or not calibrated or chosen[0].probability < thresholds.more)
+            and (not calibrated or chosen[0].probability < thresholds.more or not overridable(chosen[0], language))
             and not self.relevant(query, passages, lexical, language)
         )
         # the question names someone or something the passages never mention: they do not answer it
@@ -241,7 +248,7 @@ class ExtractiveAnswerer:
         best_probability = max((s.probability for s in scored), default=0.0)
         related = bool(nearest) and (
             best_probability >= 0.5 * self.thresholds(language).answer
-            or max((p.dense_score or 0.0) for p in nearest) >= (self.min_dense_score_en if language == "en" else self.min_dense_score)
+            or any((p.dense_score or 0.0) >= self.dense_threshold(language, p) for p in nearest)
         )
         if absent:  # the names the passages lack are what is missing, whatever else they share
             related = True
@@ -249,6 +256,12 @@ class ExtractiveAnswerer:
             present -= named
             words = [(name, f"\0{name}") for name in absent] + [w for w in words if w[1] not in named]
         return compose.refusal(language, words, nearest, present, related)
+
+
+def overridable(best: compose.Scored, language: str) -> bool:
+    """Whether a confident best sentence may override the rule: for an English question, or a best
+    sentence in the other language than the question's, the rule's cosines run low."""
+    return language == "en" or best.candidate.language != language
 
 
 def relative_cosines(matrix: Any, model: SentenceModel) -> Any:

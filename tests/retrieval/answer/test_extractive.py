@@ -157,3 +157,34 @@ def test_a_confident_sentence_overrides_a_missing_name_only_in_the_other_languag
         compose.Scored(c, 0.9 if i == 0 else 0.01) for i, c in enumerate(candidates(given))])
     composed = answerer.answer(question, question, given, lexical)
     assert composed.refused is not answered
+
+
+def test_the_rule_lowers_its_cosine_for_passages_in_the_other_language(lexical: LexicalIndex) -> None:
+    """Cross-language cosines run low: a French question over an English passage is held to the
+    threshold of English questions, a French passage to the French one."""
+    answerer = ExtractiveAnswerer(min_dense_score=0.835, min_dense_score_en=0.805, min_term_coverage=1.1)
+    english = Passage("e#0", "e", "Jets over the gulf", "Three jets violated the airspace over the gulf.", 1.0,
+                      dense_score=0.82, position=0, language="en")
+    french = Passage("f#0", "f", "Avions", "Trois avions ont violé l'espace aérien.", 1.0,
+                     dense_score=0.82, position=0, language="fr")
+    question = "Que s'est-il passé au-dessus du golfe ?"
+    assert answerer.relevant(question, [english], lexical, "fr")
+    assert not answerer.relevant(question, [french], lexical, "fr")
+    assert answerer.relevant("What happened over the gulf?", [french], lexical, "en")
+
+
+@pytest.mark.parametrize(("sentence_language", "vetoed"), [("en", False), ("fr", True)])
+def test_a_confident_sentence_in_the_other_language_overrides_the_rule(
+    lexical: LexicalIndex, monkeypatch: pytest.MonkeyPatch, sentence_language: str, vetoed: bool
+) -> None:
+    """For a French question, the rule is overridden by a likely answer only when that answer is
+    in English (its cosines run low); in French the rule stands."""
+    from retrieval.answer import compose
+    from retrieval.answer.features import candidates
+
+    answerer = ExtractiveAnswerer(min_dense_score=0.99, min_dense_score_en=0.99, min_term_coverage=1.1)
+    text = "Three jets violated the airspace." if sentence_language == "en" else "Trois avions ont violé l'espace aérien."
+    given = [Passage("p#0", "p", "Jets", text, 1.0, dense_score=0.5, position=0, language=sentence_language)]
+    monkeypatch.setattr(answerer, "score", lambda *a, **k: [compose.Scored(c, 0.9) for c in candidates(given)])
+    composed = answerer.answer("Que s'est-il passé au-dessus du golfe ?", "passé golfe", given, lexical)
+    assert composed.refused is vetoed
