@@ -19,6 +19,8 @@
    The result is the ``reranker`` block of ``sentence_model.json``.
 
 English questions (``tests/data/train-english.json``) take part as in the sentence model's training.
+``--recombine-only`` keeps the tuned layers of ``--weights-out`` and refits step 3's recombination
+only: after the sentence model was trained again, its probabilities are what is recombined.
 Without ``../shared/eval/piaf-dev.json`` (``--dataset``), it says so and stops.
 """
 
@@ -177,7 +179,9 @@ def fine_tune(
     state = {k: v.detach().numpy() for k, v in model.state_dict().items() if any(k.startswith(t) for t in tuned)}
     state["head.weight"] = head.weight.detach().numpy()
     state["head.bias"] = head.bias.detach().numpy()
-    save_file(pack(state), str(out), metadata={"layers": str(layers), "base": "packaged:multilingual-e5-small"})
+    metadata = {"layers": str(layers), "tuning_questions": str(len(groups)), "epochs": str(epochs),
+                "base": "packaged:multilingual-e5-small"}
+    save_file(pack(state), str(out), metadata=metadata)
 
 
 def recombine(asked: list[Asked], reranker: Any, k: int = K, ratio: float = READ_RATIO) -> dict[str, Any]:
@@ -228,6 +232,21 @@ def recombine(asked: list[Asked], reranker: Any, k: int = K, ratio: float = READ
     }
 
 
+def recorded_tuning(weights: Path, shipped: dict[str, Any]) -> dict[str, int]:
+    """How kept layers were tuned: from the weights' metadata, else from the model's reranker block."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), framework="numpy") as f:
+        metadata = f.metadata() or {}
+    before = shipped.get("reranker", {}).get("info", {})
+    out: dict[str, int] = {}
+    for key in ("layers", "tuning_questions", "epochs"):
+        value = metadata.get(key, before.get(key))
+        if value is not None:
+            out[key] = int(value)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m retrieval.answer.train_reranker", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
@@ -239,10 +258,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="tuning questions at most (0: all; for a quick try)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--recombine-only", action="store_true",
+        help="keep the tuned layers of --weights-out and refit only the recombination and its thresholds "
+        "(after the sentence model was trained again: minutes instead of an hour)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if not args.dataset.exists():
         sys.stderr.write(f"{args.dataset} not found: the training needs the PIAF dev set (../shared/eval).\n")
+        return 2
+    if args.recombine_only and not args.weights_out.exists():
+        sys.stderr.write(f"{args.weights_out} not found: --recombine-only needs tuned layers to keep.\n")
         return 2
 
     from retrieval.answer.extractive import ExtractiveAnswerer
@@ -277,19 +304,23 @@ def main(argv: list[str] | None = None) -> int:
             if base is not None:
                 questions.append((EvalQuestion(f"en-{base.qid}", item["question"], base.article_id, base.answers), "en"))
     asked = ask_all(service, answerer, questions)
-    rng = random.Random(args.seed)
-    groups = groups_for_tuning(asked, rng)
-    if args.limit:
-        groups = groups[: args.limit]
-    log.info("fine-tuning on %d questions", len(groups))
-    e5 = ensure_built(PACKAGED_E5, local.models_path)
-    if e5.folder is None:  # pragma: no cover
-        raise SystemExit("the packaged multilingual-e5-small has no folder")
-    fine_tune(e5.folder, groups, args.layers, args.lr, args.weights_out, epochs=args.epochs)
+    shipped = json.loads(args.model_out.read_text("utf-8"))
+    if args.recombine_only:
+        tuning = recorded_tuning(args.weights_out, shipped)
+    else:
+        rng = random.Random(args.seed)
+        groups = groups_for_tuning(asked, rng)
+        if args.limit:
+            groups = groups[: args.limit]
+        log.info("fine-tuning on %d questions", len(groups))
+        e5 = ensure_built(PACKAGED_E5, local.models_path)
+        if e5.folder is None:  # pragma: no cover
+            raise SystemExit("the packaged multilingual-e5-small has no folder")
+        fine_tune(e5.folder, groups, args.layers, args.lr, args.weights_out, epochs=args.epochs)
+        tuning = {"layers": args.layers, "tuning_questions": len(groups), "epochs": args.epochs}
     reranker = SentenceReranker(local.models_path, threads=local.embedding.threads, weights=args.weights_out)
     block = recombine(asked, reranker)
-    shipped = json.loads(args.model_out.read_text("utf-8"))
-    block["info"] = {**block["info"], "layers": args.layers, "tuning_questions": len(groups), "epochs": args.epochs}
+    block["info"] = {**block["info"], **tuning}
     shipped["reranker"] = RerankerBlock.from_dict(block).to_dict()
     args.model_out.write_text(json.dumps(shipped, indent=1) + "\n", encoding="utf-8")
     log.info("wrote %s and %s in %.0f s", args.weights_out, args.model_out, time.perf_counter() - started)
