@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--recombine-only", action="store_true",
         help="keep the tuned layers of --weights-out and refit only the recombination and its thresholds "
-        "(after the sentence model was trained again: minutes instead of an hour)",
+        "(after the sentence model was trained again: the questions are asked, nothing is fine-tuned)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
