@@ -40,12 +40,6 @@ class ChromaSettings(Section):
         None, description="Chroma server host, or its URL (http://localhost:8000); unset = embedded."
     )
     port: int = Field(8000, ge=1, le=65535, description="Chroma server port (a port in the host's URL wins).")
-    search_ef: int = Field(
-        200, ge=10, le=10000,
-        description="Candidates the vector index (HNSW) looks at per search, Chroma's ef_search (its default: 100): "
-        "higher finds the truly nearest chunks more surely, a little slower. A reindex applies a change to an "
-        "existing index.",
-    )
 
     @model_validator(mode="before")
     @classmethod

@@ -235,29 +235,10 @@ class IndexStore:
                     f"{self.settings.embedding.model!r}: run `newsbot reindex --rebuild`"
                 )
             self._records = records
-            search_ef = self.settings.chroma.search_ef
             self._vectors = self.client.get_or_create_collection(
-                self.chunks_name, configuration={"hnsw": {"space": "cosine", "ef_search": search_ef}},
-                embedding_function=None,
+                self.chunks_name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
             )
-            if create:
-                self._apply_search_ef(search_ef)
         return self
-
-    def _apply_search_ef(self, search_ef: int) -> None:
-        """Set the vector index's ef_search (a writer's open: an index made before the setting, or
-        with another value). Chroma's default, 100, for the 50 nearest chunks returned a different
-        50th in different processes on a 411-chunk index; 200 returned the exact 50 every time."""
-        configuration = getattr(self._vectors, "configuration", None) or {}
-        current = (configuration.get("hnsw") or {}).get("ef_search")
-        if current in (None, search_ef):
-            return
-        try:
-            self._vectors.modify(configuration={"hnsw": {"ef_search": search_ef}})
-        except Exception as exc:  # an older server: searches keep the index's value
-            log.warning("could not set the vector index's ef_search to %d (it stays %s): %s", search_ef, current, exc)
-        else:
-            log.info("the vector index's ef_search is now %d (was %s)", search_ef, current)
 
     @property
     def vectors(self) -> Any:
