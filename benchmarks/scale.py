@@ -12,7 +12,9 @@
    100 questions (and over 50 English questions: the project's English versions of PIAF
    questions, ``tests/data/*-english.json``, asked against the French text); then 10 new articles are written and a `newsbot reindex` process started on
    them (`newsbot reindex PATH…`, as `newsbot feeds` does for the files it writes; ``--whole``:
-   a plain `newsbot reindex`, which looks at every file): the time until the bot answers from
+   a plain `newsbot reindex`, which looks at every file; ``--watching``: no reindex process,
+   the bot's own corpus watcher, ``NEWSBOT_WATCH_CORPUS=true``, indexes the files renamed into
+   the corpus, in the answering process): the time until the bot answers from
    one of them, and the slowest answer meanwhile (the bot keeps asking; its lexicon refresh
    runs in a background thread, as in the bot).
 3. One-shot `newsbot ask` (fresh process): wall time and peak RSS.
@@ -139,7 +141,7 @@ def fill(work: Path, chunks: int, piaf: Path) -> dict[str, Any]:
     return {"articles": n, "chunks": report.chunks, "fill_seconds": round(time.perf_counter() - started, 1)}
 
 
-def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
+def bot_child(work: Path, piaf: Path, whole: bool = False, watching: bool = False) -> None:
     """The bot's engine in a fresh process (run by the parent with --child)."""
     started = time.perf_counter()
     from bot.settings import load_settings
@@ -169,8 +171,11 @@ def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
     # Their names and words are new at each run: a folder measured again has the last run's in its index
     nonce = "".join(random.SystemRandom().choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
     new_files = []
+    # watched, they arrive as `newsbot feeds` writes them: written aside, then renamed into the corpus
+    written = work / "incoming" if watching else work / "corpus"
+    (work / "corpus" / "new").mkdir(parents=True, exist_ok=True)
     for i in range(NEW_ARTICLES):
-        write_article(work / "corpus", f"new/{nonce}-{i}", f"Le zorglub{nonce} numéro {i}",
+        write_article(written, f"new/{nonce}-{i}", f"Le zorglub{nonce} numéro {i}",
                       f"Le zorglubinet{nonce} {i} a été observé pour la première fois à Quimper ce matin. " * 5,
                       "2026-01-01")
         new_files.append(str((work / "corpus" / f"new/{nonce}-{i}.md").absolute()))
@@ -181,10 +186,22 @@ def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
             service.refresh()
 
     threading.Thread(target=refresher, daemon=True).start()
-    reindex_started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "reindex", "--json", *([] if whole else new_files)],
-                            env=env_for(work),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc: subprocess.Popen[bytes] | None = None
+    if watching:  # the bot's own watcher (NEWSBOT_WATCH_CORPUS) indexes them in this process
+        from retrieval.ingest.watch import watch_corpus
+
+        watcher = threading.Thread(target=watch_corpus, args=(service, settings, lambda report: None, stop),
+                                   daemon=True)
+        watcher.start()
+        time.sleep(1.0)  # watching has begun before the files arrive
+        reindex_started = time.perf_counter()
+        for path in new_files:
+            os.replace(written / "new" / Path(path).name, path)
+    else:
+        reindex_started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "reindex", "--json", *([] if whole else new_files)],
+                                env=env_for(work),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     slowest = 0.0
     visible = None
     rng = random.Random(2)
@@ -196,7 +213,8 @@ def bot_child(work: Path, piaf: Path, whole: bool = False) -> None:
         if any(s.article_id.startswith(f"new/{nonce}-") for s in answer.cited_sources):
             visible = time.perf_counter() - reindex_started
             break
-    proc.wait()
+    if proc is not None:
+        proc.wait()
     stop.set()
     print(json.dumps({
         "bot_first_answer_s": round(first, 2), "bot_rss_mb": round(rss_first), "bot_rss_end_mb": round(rss_mb()),
@@ -219,12 +237,15 @@ def main() -> None:
     parser.add_argument("--piaf", type=Path, default=REPO.parent / "shared" / "eval" / "piaf-dev.json")
     parser.add_argument("--child", choices=["bot"], help=argparse.SUPPRESS)
     parser.add_argument("--whole", action="store_true", help="the new articles indexed by a plain `newsbot reindex`")
+    parser.add_argument("--watching", action="store_true",
+                        help="the new articles indexed by the bot's own corpus watcher (NEWSBOT_WATCH_CORPUS=true), "
+                        "in the answering process, instead of a reindex process")
     parser.add_argument("--grow", action="store_true",
                         help="fill an existing --work folder further, to --chunks (its earlier articles kept)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="newsbot-scale-"))
     if args.child == "bot":
-        bot_child(work, args.piaf, whole=args.whole)
+        bot_child(work, args.piaf, whole=args.whole, watching=args.watching)
         return
     result: dict[str, Any] = {"requested_chunks": args.chunks, "embedder_for_fill": "fake (hash-seeded random)"}
     if args.grow:
@@ -233,7 +254,8 @@ def main() -> None:
         result.update(fill(work, args.chunks, args.piaf))
     env = env_for(work)
     seconds, peak, out = timed([sys.executable, str(Path(__file__)), "--child", "bot", "--work", str(work),
-                                "--piaf", str(args.piaf), *(["--whole"] if args.whole else [])], env)
+                                "--piaf", str(args.piaf), *(["--whole"] if args.whole else []),
+                                *(["--watching"] if args.watching else [])], env)
     result.update(json.loads(out.strip().splitlines()[-1]))
     result["bot_peak_rss_mb"] = round(peak)
     seconds, peak, _ = timed([sys.executable, "-m", "bot.cli", "ask", "Quel est le nouveau plafond du prix du pétrole ?"],
