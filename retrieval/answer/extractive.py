@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from retrieval.answer import compose
-from retrieval.answer.features import candidates, featurize
+from retrieval.answer.features import FEATURES, asks_event, candidates, featurize
 from retrieval.answer.followups import condense
 from retrieval.answer.language import chit_chat, message, messages
 from retrieval.answer.model import RerankerBlock, SentenceModel, Thresholds, shipped_model
@@ -123,6 +123,8 @@ class ExtractiveAnswerer:
         else:
             cosines = np.zeros(len(cands), dtype=np.float32)
         matrix = featurize(question, query, passages, cands, lexical, cosines, language)
+        if model.features != FEATURES:  # a model fitted on fewer or reordered features
+            matrix = matrix[:, [FEATURES.index(name) for name in model.features]]
         if model.interactions:
             block = products if products is not None else model.neutral_interactions(len(cands))
             matrix = np.hstack([matrix, block])
@@ -191,6 +193,12 @@ class ExtractiveAnswerer:
             # the earlier rule alone decides whether to refuse
             thresholds = dataclasses.replace(thresholds, answer=0.0)
         chosen = compose.choose(scored, passages, thresholds, self.max_sentences)
+        if not chosen and scored and asks_event(question) and self.relevant(query, passages, lexical, language):
+            # « que s'est-il passé … ? » asks for the news itself: the model, fitted on questions
+            # asking for one fact, finds no sentence likely enough, yet the passages are on the
+            # subject (the rule holds; a name they lack still refuses, below): the sentence it
+            # ranks first answers, alone
+            chosen = [max(scored, key=lambda s: (s.probability, -s.candidate.passage, -s.candidate.index))]
         # the earlier rule vetoes an answer the model is not confident of (the rule holds off
         # questions about absent subjects; a confident sentence overrides it, e.g. for English)
         vetoed = (

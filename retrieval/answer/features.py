@@ -96,6 +96,20 @@ _PLACE_CUE = re.compile(
 _PERSON = re.compile(r"\b[A-ZÀÂÇÉÈÊÎÔÛ][a-zàâçéèêëîïôûùüÿœ'-]+\s+(?:de\s+|van\s+|von\s+)?[A-ZÀÂÇÉÈÊÎÔÛ][\w'-]+")
 
 
+_EVENT = re.compile(
+    r"\bque s'est[- ]il passé\b|\bqu'est[- ]ce qui s'est passé\b|\bque se passe[- ]t[- ]il\b|"
+    r"\bqu'est[- ]ce qui se passe\b|\bqu'est[- ]il arrivé\b|\bqu'est[- ]ce qui est arrivé\b|"
+    r"\bwhat (?:has |had )?happened\b|\bwhat(?:'s| is| was) happening\b|\bwhat took place\b",
+    re.I,
+)
+
+
+def asks_event(question: str) -> bool:
+    """Whether the question asks what happened (« que s'est-il passé le 19 septembre … ? »): the news
+    itself, not one fact of it."""
+    return bool(_EVENT.search(question.replace("’", "'")))
+
+
 def asked_type(question: str) -> str | None:
     """What the question asks for: one of :data:`ANSWER_TYPES`, or None."""
     for kind in ("duration", "date", "number", "place", "person"):

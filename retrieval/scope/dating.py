@@ -69,12 +69,17 @@ _DAY_SHIFT = {
     "avant-hier": -2, "avant hier": -2, "the day before yesterday": -2, "hier": -1, "yesterday": -1,
     "aujourd'hui": 0, "aujourd’hui": 0, "today": 0, "demain": 1, "tomorrow": 1,
     "après-demain": 2, "the day after tomorrow": 2,
+    "ce matin": 0, "this morning": 0, "cet après-midi": 0, "this afternoon": 0, "ce soir": 0,
+    "this evening": 0, "tonight": 0, "la nuit dernière": -1, "last night": -1, "hier matin": -1,
+    "hier soir": -1, "yesterday morning": -1, "yesterday afternoon": -1, "yesterday evening": -1,
 }
 _MONTHS_AFTER = r"(?:\s+(?:\d{1,2}(?:er)?\s+)?(?:janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|sept|oct|nov|déc|dec|" \
     r"jan|feb|mar|apr|may|jun|jul|aug|sep)|\s+\d{1,2}\b)"
 RELATIVE_WORD = re.compile(
-    r"(?<![\w-])(?P<word>the day before yesterday|the day after tomorrow|avant[- ]hier|après-demain|hier|yesterday|"
-    r"aujourd['’]hui|today|demain|tomorrow|"
+    r"(?<![\w-])(?P<word>the day before yesterday|the day after tomorrow|avant[- ]hier|après-demain|hier matin|hier soir|hier|"
+    r"yesterday morning|yesterday afternoon|yesterday evening|yesterday|"
+    r"aujourd['’]hui|today|demain|tomorrow|ce matin|this morning|cet après-midi|this afternoon|ce soir|"
+    r"this evening|tonight|la nuit dernière|last night|"
     r"(?:ce |this |last |next |on )?(?:" + "|".join(_WEEKDAYS) + r")(?: dernier| prochain)?|"
     r"le mois dernier|le mois prochain|last month|next month|l['’]an dernier|l['’]année dernière|last year|"
     r"cette année|this year)(?![\w-])(?!" + _MONTHS_AFTER + r")",

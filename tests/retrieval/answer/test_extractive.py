@@ -188,3 +188,55 @@ def test_a_confident_sentence_in_the_other_language_overrides_the_rule(
     monkeypatch.setattr(answerer, "score", lambda *a, **k: [compose.Scored(c, 0.9) for c in candidates(given)])
     composed = answerer.answer("Que s'est-il passé au-dessus du golfe ?", "passé golfe", given, lexical)
     assert composed.refused is vetoed
+
+
+@pytest.mark.slow
+def test_a_model_naming_its_features_in_another_order_scores_the_same(
+    e5: Any, tmp_path: Path, lexical: LexicalIndex
+) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    shipped = shipped_model()
+    order = list(reversed(range(len(shipped.features))))
+    reordered = dataclasses.replace(
+        shipped, features=tuple(shipped.features[i] for i in order), mean=shipped.mean[order],
+        scale=shipped.scale[order], coef=shipped.coef[order], reranker=None,
+    )
+    vectors = SentenceVectors(e5, "e5", tmp_path / "v.sqlite")
+    question = "Où s'est tenu le sommet ?"
+    scores = [
+        [s.probability for s in ExtractiveAnswerer(vectors=vectors, model=model).score(
+            question, question, passages(), lexical, "fr")]
+        for model in (dataclasses.replace(shipped, reranker=None), reordered)
+    ]
+    assert np.allclose(scores[0], scores[1])
+
+
+EVENT = (
+    "This morning, three Russian MiG-31 fighter jets violated Estonian airspace over the Gulf of Finland "
+    "for twelve minutes. Estonia asked for NATO consultations under Article 4. "
+    "The foreign ministry summoned Russia's chargé d'affaires."
+)
+
+
+@pytest.mark.slow
+def test_a_question_asking_what_happened_is_answered_by_the_news_it_asks_for(
+    answerer: ExtractiveAnswerer, lexical: LexicalIndex
+) -> None:
+    on_it = [
+        Passage("e#0", "estonia", "Russian jets violate Estonian airspace", EVENT, 1.0, dense_score=0.81, position=0,
+                language="en"),
+        Passage("s#0", "summit", "Sommet en Alaska", SUMMIT, 0.5, dense_score=0.80, position=0),
+    ]
+    question = "Que s'est-il passé le 19 septembre 2025 ?"  # (the passages are those of that day)
+    # no sentence is as likely as a fact asked for must be: the model was fitted on questions asking one
+    best = max(s.probability for s in answerer.score(question, question, on_it, lexical, "fr"))
+    assert best < answerer.thresholds("fr").answer
+    composed = answerer.answer(question, question, on_it, lexical)
+    assert not composed.refused
+    assert composed.text.startswith("This morning, three Russian MiG-31") and composed.cited == {1}
+    # a place the passages never name still refuses it
+    elsewhere = "Que s'est-il passé le 19 septembre 2025 à Marseille ?"
+    assert answerer.answer(elsewhere, elsewhere, on_it, lexical).refused

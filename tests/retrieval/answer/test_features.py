@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.answer.features import FEATURES, asked_type, candidates, featurize, holds
+from retrieval.answer.features import FEATURES, asked_type, asks_event, candidates, featurize, holds
 from retrieval.search.lexical import LexicalIndex
 from retrieval.types import Passage
 
@@ -26,6 +26,22 @@ from retrieval.types import Passage
 )
 def test_asked_type(question: str, kind: str | None) -> None:
     assert asked_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "event"),
+    [
+        ("Que s'est-il passé le 19 septembre au-dessus du golfe de Finlande ?", True),
+        ("Qu’est-ce qui s’est passé à Anchorage ?", True),
+        ("What happened at the White House on 18 August?", True),
+        ("What is happening in Kharkiv?", True),
+        ("Que se passe-t-il à Gaza ?", True),
+        ("Où s'est tenu le sommet ?", False),
+        ("Combien de temps s'est-il passé entre les deux sommets ?", False),
+    ],
+)
+def test_asks_event(question: str, event: bool) -> None:
+    assert asks_event(question) is event
 
 
 def test_holds() -> None:

@@ -30,6 +30,12 @@ def test_relative_words_are_placed_from_the_article_date() -> None:
     )
     assert "yesterday (15 August 2025)" in place_relative_words("They met yesterday.", saturday, "en")
     assert "last month (July 2025)" in place_relative_words("Prices fell last month.", saturday, "en")
+    # parts of a day: the article's day, or the one before
+    assert "This morning (16 August 2025)" in place_relative_words("This morning, jets flew over.", saturday, "en")
+    assert place_relative_words("Il a parlé hier soir et ce matin.", saturday, "fr") == (
+        "Il a parlé hier soir (15 août 2025) et ce matin (16 août 2025)."
+    )
+    assert "last night (15 August 2025)" in place_relative_words("Drones struck last night.", saturday, "en")
     # an explicit date already says it
     assert place_relative_words("Ils se verront lundi 18 août.", saturday, "fr") == "Ils se verront lundi 18 août."
 
