@@ -223,7 +223,8 @@ class AnsweringService:
             weights = recency_factors(passages, self.settings.recency_half_life_days) if scope.prefer_recent else None
             own = own_words(question, query)  # a follow-up's own words pick its sentences
             scoring = own if own != query else understood.query or query
-            composed = self.answerer.answer(question, scoring, passages, inputs["view"], weights=weights)
+            composed = self.answerer.answer(question, scoring, passages, inputs["view"], weights=weights,
+                                            latest=understood.asks_latest)
             newest = newest_on_subject(passages, language) if composed.on_subject and understood.asks_latest else None
             if newest is not None:  # « où en sont … ? » that no sentence answers: the newest article on it
                 composed = Composed(newest[0], newest[1], False, language=language)

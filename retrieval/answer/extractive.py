@@ -175,9 +175,12 @@ class ExtractiveAnswerer:
         lexical: LexicalIndex,
         *,
         weights: Sequence[float] | None = None,
+        latest: bool = False,
     ) -> Composed:
         """The answer to ``question`` from ``passages``. ``weights`` (one per passage, at most 1)
-        discount the sentences of some passages, e.g. older articles for a question about the present."""
+        discount the sentences of some passages, e.g. older articles for a question about the present;
+        ``latest``: the question asks for the newest on its subject, which the caller answers with
+        the newest article when no sentence is likely enough (so a refusal is left to it)."""
         language = language_of(question)
         small_talk = chit_chat(question)
         if small_talk:
@@ -193,7 +196,8 @@ class ExtractiveAnswerer:
             # the earlier rule alone decides whether to refuse
             thresholds = dataclasses.replace(thresholds, answer=0.0)
         chosen = compose.choose(scored, passages, thresholds, self.max_sentences)
-        if not chosen and scored and asks_event(question) and self.relevant(query, passages, lexical, language):
+        if (not chosen and scored and not latest and asks_event(question)
+                and self.relevant(query, passages, lexical, language)):
             # « que s'est-il passé … ? » asks for the news itself: the model, fitted on questions
             # asking for one fact, finds no sentence likely enough, yet the passages are on the
             # subject (the rule holds; a name they lack still refuses, below): the sentence it

@@ -237,6 +237,8 @@ def test_a_question_asking_what_happened_is_answered_by_the_news_it_asks_for(
     composed = answerer.answer(question, question, on_it, lexical)
     assert not composed.refused
     assert composed.text.startswith("This morning, three Russian MiG-31") and composed.cited == {1}
+    # asking for the newest on its subject, the refusal is left to the caller (the newest article answers)
+    assert answerer.answer(question, question, on_it, lexical, latest=True).refused
     # a place the passages never name still refuses it
     elsewhere = "Que s'est-il passé le 19 septembre 2025 à Marseille ?"
     assert answerer.answer(elsewhere, elsewhere, on_it, lexical).refused
