@@ -20,10 +20,9 @@ from retrieval.index.store import IndexStore, ManifestEntry
 from retrieval.ingest.corpus import (
     CorpusOptions,
     CorpusScan,
-    article_id_for,
-    list_corpus,
     scan_corpus,
     scan_files,
+    stat_corpus,
 )
 from retrieval.settings import Settings
 from retrieval.types import Article, Chunk, ReindexReport
@@ -183,23 +182,17 @@ class Indexer:
         root = self.settings.corpus_dir
         if not root.is_dir():
             return None
-        listing = list_corpus(root, external_links=self.settings.corpus_external_links)
-        if listing.unreadable or listing.refused or len(listing.files) != len(stats):
+        found = stat_corpus(root, external_links=self.settings.corpus_external_links)
+        if found is None:  # two files give one article id
             return None
-        seen: set[str] = set()
-        for path in listing.files:
-            article_id = article_id_for(path, root)
+        files, listing = found
+        if listing.unreadable or listing.refused or len(files) != len(stats):
+            return None
+        for article_id, (size, mtime_ns) in files.items():
             cached = stats.get(article_id)
-            if cached is None or article_id in seen:
+            if cached is None or (size, mtime_ns, salt) != cached[:3]:
                 return None
-            seen.add(article_id)
-            try:
-                st = path.stat()
-            except OSError:
-                return None
-            if (st.st_size, st.st_mtime_ns, salt) != cached[:3]:
-                return None
-        return ReindexReport(unchanged=sorted(seen), chunks=state[1])
+        return ReindexReport(unchanged=sorted(files), chunks=state[1])
 
     def remember_files(self, manifest: dict[str, ManifestEntry], plan: Plan, chunks: int) -> None:
         """Mark the file table with the current generation when it describes exactly the

@@ -97,6 +97,41 @@ def _inside(target: str, root: str) -> bool:
     return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _walk(root: Path, listing: CorpusListing, *, external_links: bool) -> Iterator[os.DirEntry[str]]:
+    """The directory entries of the article files under ``root`` (unsorted), ignoring hidden and
+    ``_``-prefixed names; the folders that could not be listed and the links refused go to
+    ``listing``. The one place the corpus's rules live (see :func:`list_corpus`)."""
+    real_root = os.path.realpath(root)
+    folders = [os.fspath(root)]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                found = list(entries)
+        except OSError as exc:
+            rel_folder = Path(folder).relative_to(root).as_posix()
+            listing.unreadable.append((rel_folder, f"folder cannot be listed ({exc.strerror or exc})"))
+            continue
+        for entry in found:
+            name = entry.name
+            if name.startswith((".", "_")):
+                continue
+            try:
+                if entry.is_symlink():
+                    if entry.is_dir():
+                        continue  # as before: linked folders are not walked
+                    if not external_links and not _inside(os.path.realpath(entry.path), real_root):
+                        reason = "is a link to a file outside the corpus (NEWSBOT_CORPUS_EXTERNAL_LINKS=true reads it)"
+                        listing.refused.append((Path(entry.path).relative_to(root).as_posix(), reason))
+                        continue
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif os.path.splitext(name)[1].lower() in SUFFIXES and entry.is_file():
+                    yield entry
+            except OSError:  # vanished meanwhile, or a link loop
+                continue
+
+
 def list_corpus(root: Path, *, external_links: bool = False) -> CorpusListing:
     """The article files under ``root`` (sorted), ignoring hidden and ``_``-prefixed names; the
     folders that could not be listed; the links to outside the corpus refused.
@@ -106,38 +141,34 @@ def list_corpus(root: Path, *, external_links: bool = False) -> CorpusListing:
     corpus is refused unless ``external_links`` (a corpus is what its folder holds: a link
     must not make ``/etc/…`` or another user's files answerable)."""
     listing = CorpusListing()
-    real_root = os.path.realpath(root)
-    folders = [root]
-    while folders:
-        folder = folders.pop()
-        rel_folder = folder.relative_to(root).as_posix()
-        try:
-            with os.scandir(folder) as entries:
-                found = list(entries)
-        except OSError as exc:
-            listing.unreadable.append((rel_folder, f"folder cannot be listed ({exc.strerror or exc})"))
-            continue
-        for entry in found:
-            if entry.name.startswith((".", "_")):
-                continue
-            path = Path(entry.path)
-            try:
-                if entry.is_symlink():
-                    if entry.is_dir():
-                        continue  # as before: linked folders are not walked
-                    if not external_links and not _inside(os.path.realpath(path), real_root):
-                        reason = "is a link to a file outside the corpus (NEWSBOT_CORPUS_EXTERNAL_LINKS=true reads it)"
-                        listing.refused.append((path.relative_to(root).as_posix(), reason))
-                        continue
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(path)
-                elif path.suffix.lower() in SUFFIXES and entry.is_file():
-                    listing.files.append(path)
-            except OSError:  # vanished meanwhile, or a link loop
-                continue
-    listing.files.sort(key=os.fspath)  # as strings: comparing Paths part by part costs seconds at 100,000 files
+    paths = sorted(entry.path for entry in _walk(root, listing, external_links=external_links))
+    listing.files = [Path(path) for path in paths]  # sorted as strings: Paths compare part by part, slowly
     listing.unreadable.sort()
     return listing
+
+
+def stat_corpus(root: Path, *, external_links: bool = False) -> tuple[dict[str, tuple[int, int]], CorpusListing] | None:
+    """Each article file's (size, modification time in ns) by article id, as :func:`list_corpus`
+    lists them, without building a path object per file (an unchanged reindex of a large corpus
+    is this walk: 327k files in ~1 s instead of ~3 s); the listing holds the folders unreadable
+    and the links refused. None when two files give one article id."""
+    listing = CorpusListing()
+    base = os.fspath(root).rstrip(os.sep) + os.sep
+    found: dict[str, tuple[int, int]] = {}
+    for entry in _walk(root, listing, external_links=external_links):
+        full = entry.path
+        if full.startswith(base):
+            article_id = unicodedata.normalize("NFC", os.path.splitext(full[len(base):])[0].replace(os.sep, "/"))
+        else:
+            article_id = article_id_for(Path(full), root)
+        try:
+            st = entry.stat()
+        except OSError:  # vanished meanwhile
+            continue
+        if article_id in found:
+            return None
+        found[article_id] = (st.st_size, st.st_mtime_ns)
+    return found, listing
 
 
 def iter_article_files(root: Path, *, external_links: bool = False) -> Iterator[Path]:
@@ -367,6 +398,7 @@ __all__ = [
     "clean_body",
     "iter_article_files",
     "list_corpus",
+    "stat_corpus",
     "parse_article",
     "read_article",
     "render_markdown",

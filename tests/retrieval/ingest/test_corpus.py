@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import ArticleError
-from retrieval.ingest.corpus import read_article, render_markdown, scan_corpus
+from retrieval.ingest.corpus import list_corpus, read_article, render_markdown, scan_corpus, stat_corpus
 from tests.conftest import REPO
 
 
@@ -93,6 +93,31 @@ def test_hidden_files_are_ignored(tmp_path: Path) -> None:
     (tmp_path / "_notes.txt").write_text("x\ny", encoding="utf-8")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     assert scan_corpus(tmp_path).articles == []
+
+
+def test_stat_corpus_lists_what_list_corpus_lists_with_sizes_and_times(tmp_path: Path) -> None:
+    import os
+    import unicodedata
+
+    (tmp_path / "2025" / "août").mkdir(parents=True)
+    (tmp_path / "2025" / "août" / "sommet.md").write_text("---\ntitle: x\n---\ny", encoding="utf-8")
+    (tmp_path / "b.TXT").write_text("x\ny", encoding="utf-8")
+    (tmp_path / unicodedata.normalize("NFD", "été.md")).write_text("x\ny", encoding="utf-8")
+    (tmp_path / ".draft.md").write_text("x", encoding="utf-8")
+    (tmp_path / "_notes.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "outside.md").symlink_to("/etc/hostname")
+    found = stat_corpus(tmp_path)
+    assert found is not None
+    files, listing = found
+    assert sorted(files) == ["2025/août/sommet", "b", "été"]  # ids in NFC, as article_id_for gives
+    assert len(files) == len(list_corpus(tmp_path).files)
+    st = os.stat(tmp_path / "b.TXT")
+    assert files["b"] == (st.st_size, st.st_mtime_ns)
+    assert [rel for rel, _ in listing.refused] == ["outside.md"]
+    # two files giving one article id: the caller must take the whole path, which reports them
+    (tmp_path / "b.md").write_text("x\ny", encoding="utf-8")
+    assert stat_corpus(tmp_path) is None
 
 
 def test_render_markdown_round_trips(tmp_path: Path) -> None:
