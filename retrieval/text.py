@@ -41,6 +41,8 @@ _FRAME_WORDS = {
     "être", "sera", "seront", "serait", "seraient", "avoir", "aura", "auront", "aurait", "auraient",
     "faire", "fera", "feront", "ferait", "font", "va", "vont", "peut", "peuvent", "pourrait", "doit",
     "doivent", "be", "get", "gets", "got", "going",
+    # what a question asking what happened is built with (« que s'est-il passé … ? »)
+    "passé", "passe", "arrivé", "happened", "happening", "happen",
 }
 
 
