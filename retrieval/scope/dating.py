@@ -113,12 +113,15 @@ def resolve(word: str, published: dt.date, language: str) -> str | None:
     return None
 
 
-def place_relative_words(sentence: str, published: dt.date, language: str) -> str:
-    """« vendredi » → « vendredi (15 août 2025) », for an article published on ``published``."""
+def place_relative_words(sentence: str, published: dt.date, language: str, *, labelled: bool = False) -> str:
+    """« vendredi » → « vendredi (15 août 2025) », for an article published on ``published``.
+    ``labelled``: the sentence is shown after its article's date, so a word meaning that very day
+    (« samedi » in Saturday's article, « aujourd'hui ») is left as it is."""
+    same_day = format_day(published, language) if labelled else None
 
     def fix(match: re.Match[str]) -> str:
         resolved = resolve(match.group("word"), published, language)
-        return f"{match.group(0)} ({resolved})" if resolved else match.group(0)
+        return f"{match.group(0)} ({resolved})" if resolved and resolved != same_day else match.group(0)
 
     return RELATIVE_WORD.sub(fix, sentence)
 
@@ -187,7 +190,7 @@ def date_answer(
     for i in order:
         piece = pieces[i]
         day = day_of(piece)
-        sentence = place_relative_words(piece.text, day, language) if day else piece.text
+        sentence = place_relative_words(piece.text, day, language, labelled=mixed) if day else piece.text
         if mixed:
             sentence = f"({labels[i]}) {sentence}"
         out.append(f"{sentence} {piece.marks}")

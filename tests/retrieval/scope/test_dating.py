@@ -49,6 +49,16 @@ def test_an_answer_mixing_articles_dates_each_sentence_and_leads_with_the_newest
     assert dated.endswith("(date inconnue) Autre chose. [3]")
 
 
+def test_a_word_meaning_the_day_its_label_shows_is_not_dated_twice() -> None:
+    passages = [passage("saturday", "2025-09-27"), passage("tuesday", "2025-09-30")]
+    answer = "L'Ukraine a accusé samedi la Russie. [1] Zelensky a parlé mardi et hier. [2]"
+    dated = date_answer(answer, passages, language="fr", newest_first=True)
+    assert dated == (
+        "(30 septembre 2025) Zelensky a parlé mardi et hier (29 septembre 2025). [2] "
+        "(27 septembre 2025) L'Ukraine a accusé samedi la Russie. [1]"
+    )
+
+
 def test_one_article_answers_keep_their_order_and_get_no_prefix() -> None:
     passages = [passage("a", "2025-08-16")]
     answer = "Premier. [1] Second hier. [1]"
