@@ -86,11 +86,15 @@ class CorpusListing:
 def article_id_for(path: Path, root: Path) -> str:
     """The article id of ``path``: its path in the corpus without extension, in Unicode NFC (so
     a name typed on macOS (NFD) and on Linux (NFC) are the same article)."""
-    full, base = str(path), str(root).rstrip(os.sep) + os.sep
+    return _article_id(str(path), str(root).rstrip(os.sep) + os.sep, root)
+
+
+def _article_id(full: str, base: str, root: Path) -> str:
+    """:func:`article_id_for` of the file ``full`` under ``root`` (``base``: ``root`` with a trailing separator)."""
     if full.startswith(base):  # the common case, without pathlib's parsing (a corpus has 100,000s of files)
         stem = os.path.splitext(full[len(base):])[0]  # listed files all have a known suffix
         return unicodedata.normalize("NFC", stem.replace(os.sep, "/"))
-    return unicodedata.normalize("NFC", path.relative_to(root).with_suffix("").as_posix())
+    return unicodedata.normalize("NFC", Path(full).relative_to(root).with_suffix("").as_posix())
 
 
 def _inside(target: str, root: str) -> bool:
@@ -150,17 +154,14 @@ def list_corpus(root: Path, *, external_links: bool = False) -> CorpusListing:
 def stat_corpus(root: Path, *, external_links: bool = False) -> tuple[dict[str, tuple[int, int]], CorpusListing] | None:
     """Each article file's (size, modification time in ns) by article id, as :func:`list_corpus`
     lists them, without building a path object per file (an unchanged reindex of a large corpus
-    is this walk: 327k files in ~1 s instead of ~3 s); the listing holds the folders unreadable
-    and the links refused. None when two files give one article id."""
+    is this walk: 327k files in ~1.6 s against ~3.3 s with paths, measured on a loaded machine);
+    the listing holds the folders unreadable and the links refused. None when two files give one
+    article id."""
     listing = CorpusListing()
     base = os.fspath(root).rstrip(os.sep) + os.sep
     found: dict[str, tuple[int, int]] = {}
     for entry in _walk(root, listing, external_links=external_links):
-        full = entry.path
-        if full.startswith(base):
-            article_id = unicodedata.normalize("NFC", os.path.splitext(full[len(base):])[0].replace(os.sep, "/"))
-        else:
-            article_id = article_id_for(Path(full), root)
+        article_id = _article_id(entry.path, base, root)
         try:
             st = entry.stat()
         except OSError:  # vanished meanwhile
