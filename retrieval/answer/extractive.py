@@ -27,6 +27,7 @@ index time, so a question costs one query embedding and a few dot products.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -196,8 +197,9 @@ class ExtractiveAnswerer:
             # the earlier rule alone decides whether to refuse
             thresholds = dataclasses.replace(thresholds, answer=0.0)
         chosen = compose.choose(scored, passages, thresholds, self.max_sentences)
-        if (not chosen and scored and not latest and asks_event(question)
-                and self.relevant(query, passages, lexical, language)):
+        # the earlier rule (see :meth:`relevant`), asked for at most once
+        rule_holds = functools.cache(lambda: self.relevant(query, passages, lexical, language))
+        if not chosen and scored and not latest and asks_event(question) and rule_holds():
             # « que s'est-il passé … ? » asks for the news itself: the model, fitted on questions
             # asking for one fact, finds no sentence likely enough, yet the passages are on the
             # subject (the rule holds; a name they lack still refuses, below): the sentence it
@@ -209,7 +211,7 @@ class ExtractiveAnswerer:
             bool(chosen)
             and (self.use_rule or not calibrated)
             and (not calibrated or chosen[0].probability < thresholds.more or not overridable(chosen[0], language))
-            and not self.relevant(query, passages, lexical, language)
+            and not rule_holds()
         )
         # the question names someone or something the passages never mention: they do not answer it
         absent = absent_names(query, [f"{p.title}\n{p.text}" for p in passages]) if chosen else []
@@ -217,7 +219,7 @@ class ExtractiveAnswerer:
             absent = [name for name in absent if is_ordinal(name)]
         if not chosen or vetoed or absent:
             text = self.refusal(query, passages, lexical, language, scored, absent=absent)
-            on_subject = not vetoed and not absent and self.relevant(query, passages, lexical, language)
+            on_subject = not vetoed and not absent and rule_holds()
             own = [p for p in passages[:3] if p.written_in() == language]
             if on_subject and own:  # the nearest passages in its language hold every word it asks with
                 words, present, _ = self._words_against(query, own, lexical, language)

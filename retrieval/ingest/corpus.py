@@ -399,10 +399,10 @@ __all__ = [
     "clean_body",
     "iter_article_files",
     "list_corpus",
-    "stat_corpus",
     "parse_article",
     "read_article",
     "render_markdown",
     "scan_corpus",
     "split_front_matter",
+    "stat_corpus",
 ]
