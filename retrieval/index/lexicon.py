@@ -1,24 +1,27 @@
-"""The lexical index on disk: SQLite FTS5 over pre-analysed (French-stemmed) tokens.
+"""The lexical index on disk: an SQLite file of pre-analysed (French-stemmed) chunk tokens, and
+its full-text index (tantivy, :mod:`retrieval.index.postings`).
 
-Why SQLite FTS5 (and not tantivy, which also installs here): it ships with Python (no new
-dependency), a write is a transaction (the reindex stages an article's lexical entries
-inside its commit protocol, and a killed run leaves a consistent file), readers in other
-processes see committed rows at once (WAL), and it was measured at 200k chunks: 67 MB
-resident, 20 ms per OR query, 8 ms to add 35 chunks. Tokens are analysed in Python by
+The SQLite file is the record: one row per chunk (its tokens, article id and hash, day, outlet
+and host), the statistics (document count, total length), the table of files the last reindex
+read. A write is a transaction (the reindex stages an article's lexical entries inside its
+commit protocol, and a killed run leaves a consistent file) and readers in other processes see
+committed rows at once (WAL). Each write also queues the rows it touched (``pending``, in the
+same transaction); the full-text index applies the queue and commits, and a queue left by a
+killed run is applied by the next writer (or by the first reader, for a lexicon whose full-text
+index is missing: one written before it existed, or removed). Tokens are analysed in Python by
 :class:`~retrieval.search.lexical.FrenchAnalyzer` (the same analysis the answerer uses) and
-stored space-separated, so FTS5 only splits on spaces.
+stored space-separated.
 
-FTS5 ranks candidates with its own BM25 (k1 = 1.2, fixed); the retriever rescores a
-generous pool of them with newsbot's BM25 (k1 = 0.8, measured better on PIAF) from the
-stored tokens, and the statistics (document count, total length, document frequencies)
-come from this file, never from a copy of the corpus in memory.
+The full-text index picks candidates with its own BM25 (k1 = 1.2, fixed); the retriever rescores
+a generous pool of them with newsbot's BM25 (k1 = 0.8, measured better on PIAF) from the stored
+tokens, and the statistics come from these files, never from a copy of the corpus in memory.
 
 Rows are keyed by chunk id and carry the article id and hash: a row is only ever *used*
 after the manifest says that version of the article is committed (see
 :mod:`retrieval.index.store`), so staged rows of an article whose commit never happened
 stay invisible until the next run removes them.
 
-In embedded mode the file lives in the index folder; with a Chroma server, each machine
+In embedded mode the files live in the index folder; with a Chroma server, each machine
 keeps its own copy under the data folder, kept in step by :meth:`IndexStore.sync_lexicon`
 from the manifest records committed since the generation it last saw.
 """
@@ -30,11 +33,13 @@ import hashlib
 import logging
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retrieval.index.postings import WRITER_WAIT_S, Postings, PostingsBusy
 from retrieval.index.scope import ScopeFilter, day_number, outlet_key, url_host
 from retrieval.search.lexical import analysis_signature
 from retrieval.settings import Settings
@@ -58,10 +63,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     tokens TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    tokens, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 0'
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'row');
+-- rows changed since the full-text index last committed (see retrieval.index.postings)
+CREATE TABLE IF NOT EXISTS pending(seq INTEGER PRIMARY KEY AUTOINCREMENT, rid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS files(
     article_id TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, salt TEXT, article_hash TEXT
 );
@@ -132,8 +135,9 @@ def lexicon_path(settings: Settings) -> Path:
     return settings.index_path / f"lexicon-{settings.collection}.sqlite3"
 
 
-def _match(tokens: Sequence[str]) -> str:
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(tokens))
+def postings_path(lexicon: Path) -> Path:
+    """The full-text index's folder, beside the lexicon's file."""
+    return lexicon.with_name(f"{lexicon.stem}.postings")
 
 
 class Lexicon:
@@ -141,8 +145,12 @@ class Lexicon:
 
     def __init__(self, settings: Settings) -> None:
         self.path = lexicon_path(settings)
+        self.postings = Postings(postings_path(self.path))
         self._local = threading.local()
         self._generation = 0  # bumped by drop(): threads then reconnect
+        self._backlog = False  # rows queued for the full-text index when the file was opened
+        self._postings_commit: str | None = None  # the full-text commit this process last saw
+        self._deferred = 0
 
     # -- connection ---------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
@@ -161,15 +169,80 @@ class Lexicon:
                 if row is not None:
                     log.info("the lexical analysis changed: the lexicon %s is rebuilt", self.path)
                 # the tables are made anew: the analysis or the table layout (FORMAT) changed
-                for table in ("vocab", "fts", "chunks", "meta"):
+                for table in ("vocab", "fts", "pending", "chunks", "meta"):  # vocab, fts: before tantivy
                     db.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute("INSERT INTO meta VALUES('analyzer', ?), ('docs', 0), ('length', 0)", (fingerprint,))
+                self.postings.create()
         db.executescript(_INDEXES)
+        self._prepare_postings(db)
         self._local.db = db
         self._local.generation = self._generation
         return db
+
+    def _prepare_postings(self, db: sqlite3.Connection) -> None:
+        """A lexicon written before its full-text index existed (an FTS5 table) or whose index is
+        missing gets one, made from its rows (queued here; applied by the next flush)."""
+        def fts5() -> bool:
+            return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'fts'").fetchone() is not None
+
+        if fts5() or not self.postings.exists():
+            with self._write(db):
+                if fts5():
+                    log.info("the lexicon %s moves its full-text index from SQLite FTS5 to tantivy", self.path)
+                    db.execute("DROP TABLE IF EXISTS vocab")
+                    db.execute("DROP TABLE IF EXISTS fts")
+                if not self.postings.exists():
+                    self.postings.create()
+                    db.execute("DELETE FROM pending")
+                    db.execute("INSERT INTO pending(rid) SELECT rowid FROM chunks")
+        if db.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is not None:
+            self._backlog = True
+
+    def flush(self, wait: float = WRITER_WAIT_S) -> None:
+        """Apply the queued row changes to the full-text index and commit them."""
+        if self._deferred:
+            return
+        db = self._db()
+        if db.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is None:
+            self._backlog = False
+            return
+        with self.postings.writing(wait) as batch:  # read the queue while holding the writer
+            queued = db.execute("SELECT seq, rid FROM pending ORDER BY seq").fetchall()
+            if not queued:
+                return
+            last = int(queued[-1][0])
+            rids = list(dict.fromkeys(int(rid) for _, rid in queued))
+            for start in range(0, len(rids), 500):
+                part = rids[start:start + 500]
+                marks = ",".join("?" * len(part))
+                found = {
+                    rowid: {"tokens": tokens, "day": day, "seen": seen, "outlet": outlet, "host": host}
+                    for rowid, tokens, day, seen, outlet, host in db.execute(
+                        f"SELECT rowid, tokens, day, seen, outlet, host FROM chunks WHERE rowid IN ({marks})", part
+                    )
+                }
+                for rowid in part:
+                    batch.put(rowid, found.get(rowid))
+
+            def applied() -> None:
+                with self._write(db):
+                    db.execute("DELETE FROM pending WHERE seq <= ?", (last,))
+                    db.execute("INSERT OR REPLACE INTO meta VALUES('postings', ?)", (uuid.uuid4().hex,))
+
+            batch.after_commit.append(applied)
+        self._backlog = False
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Several writes, one full-text commit (at the end)."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+        self.flush()
 
     @staticmethod
     @contextlib.contextmanager
@@ -192,23 +265,36 @@ class Lexicon:
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
+        self.postings.drop()
+        self._postings_commit = None
         for built in self.path.parent.glob(f"{self.path.stem}.coverage*.json"):  # built from this index's manifest
             built.unlink(missing_ok=True)
 
     # -- statistics -------------------------------------------------------------------------
     def stats(self) -> tuple[int, float]:
-        """(documents, average length in tokens)."""
-        rows = dict(self._db().execute("SELECT key, value FROM meta WHERE key IN ('docs', 'length')").fetchall())
+        """(documents, average length in tokens); the full-text index is read anew when another
+        writer (or this one) has committed since."""
+        rows = dict(self._db().execute(
+            "SELECT key, value FROM meta WHERE key IN ('docs', 'length', 'postings')"
+        ).fetchall())
+        commit = str(rows.get("postings", ""))
+        if commit != self._postings_commit:
+            self._postings_commit = commit
+            self.postings.reload()
         docs = int(rows.get("docs", 0))
         return docs, (float(rows.get("length", 0)) / docs if docs else 1.0)
 
     def document_frequencies(self, tokens: Sequence[str]) -> dict[str, int]:
-        unique = list(dict.fromkeys(tokens))
-        if not unique:
-            return {}
-        marks = ",".join("?" * len(unique))
-        found = dict(self._db().execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", unique).fetchall())
-        return {t: int(found.get(t, 0)) for t in unique}
+        self._catch_up()
+        return self.postings.document_frequencies(tokens)
+
+    def _catch_up(self) -> None:
+        """A reader opening a lexicon with queued rows (a full-text index being made from an older
+        lexicon's rows, or a killed writer's queue) applies them, unless a writer is at it."""
+        self._db()
+        if self._backlog:
+            with contextlib.suppress(PostingsBusy):
+                self.flush(wait=0)
 
     def synced(self) -> int | None:
         """The index generation this lexicon was last brought in step with (None: never)."""
@@ -244,10 +330,11 @@ class Lexicon:
                      max(1, len(row.tokens)), text),
                 )
                 if cursor.rowcount == 1:
-                    db.execute("INSERT INTO fts(rowid, tokens) VALUES (?, ?)", (cursor.lastrowid, text))
+                    db.execute("INSERT INTO pending(rid) VALUES (?)", (cursor.lastrowid,))
                     added += 1
                     length += max(1, len(row.tokens))
             self._count(db, added, length)
+        self.flush()
         return added
 
     @staticmethod
@@ -258,16 +345,18 @@ class Lexicon:
 
     def _delete(self, db: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
         rows = db.execute(f"SELECT rowid, tokens, length FROM chunks WHERE {where}", params).fetchall()
-        for rowid, tokens, _ in rows:
-            db.execute("INSERT INTO fts(fts, rowid, tokens) VALUES('delete', ?, ?)", (rowid, tokens))
+        for rowid, _, _ in rows:
             db.execute("DELETE FROM chunks WHERE rowid = ?", (rowid,))
+            db.execute("INSERT INTO pending(rid) VALUES (?)", (rowid,))
         self._count(db, -len(rows), -sum(r[2] for r in rows))
         return len(rows)
 
     def remove_other_versions(self, article_id: str, article_hash: str) -> int:
         db = self._db()
         with self._write(db):
-            return self._delete(db, "article_id = ? AND article_hash != ?", (article_id, article_hash))
+            removed = self._delete(db, "article_id = ? AND article_hash != ?", (article_id, article_hash))
+        self.flush()
+        return removed
 
     def remove_articles(self, article_ids: Sequence[str]) -> int:
         db = self._db()
@@ -275,6 +364,7 @@ class Lexicon:
         with self._write(db):
             for article_id in article_ids:
                 removed += self._delete(db, "article_id = ?", (article_id,))
+        self.flush()
         return removed
 
     def versions(self, article_ids: Sequence[str] | None = None) -> dict[str, set[str]]:
@@ -307,6 +397,7 @@ class Lexicon:
         with self._write(db):
             for article_id, article_hash in stale:
                 removed += self._delete(db, "article_id = ? AND article_hash = ?", (article_id, article_hash))
+        self.flush()
         return removed
 
     # -- what the last reindex saw of each file (an unchanged reindex only stats them) -------
@@ -384,7 +475,7 @@ class Lexicon:
     def search(
         self, tokens: Sequence[str], limit: int, scope: ScopeFilter | None = None, *, among: Sequence[str] | None = None
     ) -> list[Hit]:
-        """The ``limit`` best rows for any of ``tokens`` by FTS5's rank, within ``scope``; ``among``:
+        """The ``limit`` best rows for any of ``tokens`` by the full-text index's rank, within ``scope``; ``among``:
         only these chunks (the few a scope admits: their rows are read, not the full-text index, and
         every one holding a token is returned, unranked, for the caller's BM25)."""
         if not tokens:
@@ -392,14 +483,23 @@ class Lexicon:
         if among is not None:
             wanted = set(tokens)
             return [hit for hit in self.rows(among).values() if wanted.intersection(hit.tokens)]
-        condition, params = (scope or ScopeFilter()).sql()
-        rows = self._db().execute(
-            "SELECT c.chunk_id, c.article_id, c.article_hash, c.tokens FROM fts"
-            " JOIN chunks c ON c.rowid = fts.rowid"
-            f" WHERE fts MATCH ? AND {condition} ORDER BY fts.rank LIMIT ?",
-            [_match(tokens), *params, limit],
-        ).fetchall()
-        return [Hit(cid, aid, h, text.split()) for cid, aid, h, text in rows]
+        self._catch_up()
+        scope = scope or ScopeFilter()
+        rowids = self.postings.search(tokens, limit, scope)
+        if not rowids:
+            return []
+        # the rows as committed here (a row deleted since the full-text index's last commit is gone)
+        condition, params = scope.sql()
+        marks = ",".join("?" * len(rowids))
+        rows = {
+            rowid: Hit(cid, aid, h, text.split())
+            for rowid, cid, aid, h, text in self._db().execute(
+                f"SELECT c.rowid, c.chunk_id, c.article_id, c.article_hash, c.tokens FROM chunks c"
+                f" WHERE c.rowid IN ({marks}) AND {condition}",
+                [*rowids, *params],
+            )
+        }
+        return [rows[rowid] for rowid in rowids if rowid in rows]
 
     def rows(self, chunk_ids: Sequence[str]) -> dict[str, Hit]:
         """The rows of these chunks, by id."""

@@ -490,14 +490,15 @@ class IndexStore:
         return generation
 
     def clean_up(self, items: Batch, replaced: set[str] | None) -> None:
-        for chunks, _, _ in items:
-            first = chunks[0]
-            if replaced is not None and first.article_id not in replaced:
-                continue
-            self.vectors.delete(
-                where={"$and": [{"article_id": first.article_id}, {"article_hash": {"$ne": first.article_hash}}]}
-            )
-            self.lexicon.remove_other_versions(first.article_id, first.article_hash)
+        with self.lexicon.deferred():  # one full-text commit for the batch's removals
+            for chunks, _, _ in items:
+                first = chunks[0]
+                if replaced is not None and first.article_id not in replaced:
+                    continue
+                self.vectors.delete(
+                    where={"$and": [{"article_id": first.article_id}, {"article_hash": {"$ne": first.article_hash}}]}
+                )
+                self.lexicon.remove_other_versions(first.article_id, first.article_hash)
 
     def _max_batch(self) -> int:
         try:
@@ -752,10 +753,11 @@ class IndexStore:
         missing = [entry for aid, entry in entries.items() if entry.article_hash not in present.get(aid, ())]
         done = 0
         for part in _by_chunks(missing, _PAGE):
-            for entry, rows in self._stored_rows(part):
-                self.lexicon.add(rows)
-                self.lexicon.remove_other_versions(entry.article_id, entry.article_hash)
-                done += 1
+            with self.lexicon.deferred():  # one full-text commit a page
+                for entry, rows in self._stored_rows(part):
+                    self.lexicon.add(rows)
+                    self.lexicon.remove_other_versions(entry.article_id, entry.article_hash)
+                    done += 1
         if everything:
             self.lexicon.remove_uncommitted({aid: e.article_hash for aid, e in entries.items()})
         self.lexicon.set_synced(generation)

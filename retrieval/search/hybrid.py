@@ -33,7 +33,7 @@ from retrieval.types import Passage, QueryScope
 
 log = logging.getLogger(__name__)
 
-# FTS5 ranks with its own BM25 (k1 1.2): this many times ``candidates`` are rescored with ours
+# the full-text index ranks with its own BM25 (k1 1.2): this many times ``candidates`` are rescored with ours
 LEXICAL_POOL = 5
 
 
@@ -244,10 +244,7 @@ class HybridRetriever(BaseRetriever):
         dense_search = self._workers().submit(self._dense, query, fetch_k, limits, view.size, among)
         if self.settings.hybrid and view.size:
             q_tokens = view.query_tokens(query)
-            # common tokens are left to the scoring (see LexicalView.selective), except among a scope's
-            # few chunks, whose rows are all read anyway
-            matched = q_tokens if among is not None else view.selective(q_tokens)
-            hits = self.store.lexicon.search(matched, LEXICAL_POOL * fetch_k, limits, among=among)
+            hits = self.store.lexicon.search(q_tokens, LEXICAL_POOL * fetch_k, limits, among=among)
             idf = view.bm25_idf(q_tokens)
             pre_scores = {hit.chunk_id: bm25(q_tokens, hit.tokens, idf, view.avgdl) for hit in hits}
             # only the best by our BM25 can be among the fetch_k lexical candidates: the manifest

@@ -115,16 +115,6 @@ def bm25(query_tokens: Sequence[str], doc_tokens: Sequence[str], idf: dict[str, 
     return score
 
 
-# a token in more than this share of the chunks (and at least COMMON_MIN of them) is "common"
-COMMON_SHARE = 0.05
-COMMON_MIN = 5_000
-RAREST_KEPT = 2
-# the postings a full-text search may read (the sum of its tokens' document frequencies): beyond
-# it, the most frequent of the remaining tokens are left to scoring too (FTS5 ranks every posting:
-# ~1 ms per thousand at 1M chunks)
-POSTINGS_BUDGET = 100_000
-
-
 class LexicalView:
     """One question's view of the on-disk lexical index: statistics read once, IDF on demand.
 
@@ -155,33 +145,6 @@ class LexicalView:
         """BM25's IDF (Lucene's) of the tokens present in the index."""
         n = self.size
         return {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in self.df(tokens).items() if df}
-
-    def selective(self, tokens: Sequence[str]) -> list[str]:
-        """The tokens worth matching in the full-text index: without the common ones (in more than
-        ``COMMON_SHARE`` of the chunks, and at least ``COMMON_MIN`` of them) unless nothing else is
-        left, then the rarest ``RAREST_KEPT``. As Lucene's common-terms query does, a common token
-        only scores the chunks the others found (the caller's BM25 counts every token): its long
-        posting list cost FTS5 most of a search for little weight. At 662k chunks (300 PIAF questions
-        over the scale benchmark's fill): p50 / p95 109 / 403 ms → 55 / 119 ms, the gold paragraph
-        among the 5 best lexical candidates 0.240 → 0.237 (a 2% share: 27 ms, 0.223). The tokens
-        kept are then read rarest first within ``POSTINGS_BUDGET`` postings (at least the rarest
-        ``RAREST_KEPT``): at 1M chunks p50 / p95 133 / 320 → 114 / 177 ms, the gold paragraph among
-        the 5 best 0.243 → 0.240, among 50 0.257 → 0.260. An index under ~200k chunks rarely meets
-        the budget (every kept token is in at most 5,000 chunks)."""
-        unique = list(dict.fromkeys(tokens))
-        df = self.df(unique)
-        common = max(COMMON_SHARE * self.size, COMMON_MIN)
-        kept = [t for t in unique if df[t] <= common]
-        if not kept:
-            return sorted(unique, key=lambda t: (df[t], t))[:RAREST_KEPT]
-        within: set[str] = set()
-        read = 0
-        for token in sorted(kept, key=lambda t: (df[t], t)):  # the rarest first, up to the budget
-            if len(within) >= RAREST_KEPT and read + df[token] > POSTINGS_BUDGET:
-                break
-            within.add(token)
-            read += df[token]
-        return [t for t in kept if t in within]
 
     def query_tokens(self, query: str) -> list[str]:
         """The query's tokens found in the index (repeats kept: BM25 counts them)."""

@@ -145,6 +145,12 @@ def test_killed_then_rerun_gives_a_complete_index(
     lexical = dict(lexicon.execute("SELECT chunk_id, article_hash FROM chunks").fetchall())
     assert sorted(lexical) == sorted(ids)
     assert all(lexical[cid] == meta["article_hash"] for cid, meta in zip(ids, metas, strict=True))
+    # and its full-text index one document per row, nothing left queued
+    from retrieval.index.postings import Postings
+
+    rowids = {rowid for (rowid,) in lexicon.execute("SELECT rowid FROM chunks")}
+    assert Postings(tmp_path / "data" / "index" / "lexicon-newsbot.postings").rowids() == rowids
+    assert lexicon.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
 
     again = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600).stdout)
     assert again["unchanged"] == ARTICLES and again["added"] == 0 and again["chunks"] == report["chunks"]

@@ -218,12 +218,8 @@ def test_few_chunks_in_scope_give_the_passages_chromas_filter_gives(service, mon
 
 
 def test_among_a_scopes_few_chunks_every_token_is_matched(service, monkeypatch) -> None:
-    from retrieval.search import lexical
-
     scope = QueryScope(since="2025-08-15", until="2025-08-16")
     before, _ = service.retriever.passages("How long did the summit last?", scope=scope, k=4)
-    monkeypatch.setattr(lexical, "COMMON_MIN", 0)
-    monkeypatch.setattr(lexical, "COMMON_SHARE", 0.0)  # every token "common": the full-text index would match two
     matched: list[list[str]] = []
     search = service.store.lexicon.search
     monkeypatch.setattr(service.store.lexicon, "search", lambda tokens, *a, **k: matched.append(list(tokens))
