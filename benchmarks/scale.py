@@ -268,6 +268,8 @@ def main() -> None:
     lexicon = next(index.glob("lexicon-*.sqlite3"), None)
     result["disk_index_mb"] = round(disk_mb(index))
     result["disk_lexicon_mb"] = round(lexicon.stat().st_size / 1e6) if lexicon else 0
+    postings = next(index.glob("lexicon-*.postings"), None)
+    result["disk_postings_mb"] = round(disk_mb(postings)) if postings else 0  # the full-text index
     with open("/proc/loadavg") as f:
         result["load"] = f.read().split()[0]
     if args.json:

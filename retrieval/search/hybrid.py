@@ -34,7 +34,7 @@ from retrieval.types import Passage, QueryScope
 log = logging.getLogger(__name__)
 
 # the full-text index ranks with its own BM25 (k1 1.2): this many times ``candidates`` are rescored with ours
-LEXICAL_POOL = 5
+LEXICAL_POOL = 2
 
 
 # threads for the dense searches of questions answered at once (a bot answers several)
