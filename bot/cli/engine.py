@@ -248,7 +248,10 @@ def cmd_ask(args: argparse.Namespace, settings: AppSettings) -> int:
     if args.jsonl:
         if args.question:
             raise UsageError("--jsonl reads the questions from standard input; give no question")
-        return answer_lines(open_service(settings), sys.stdin.buffer, scope)
+        service = open_service(settings)
+        service.load_vectors_meanwhile()
+        service.load_models()
+        return answer_lines(service, sys.stdin.buffer, scope)
     if args.question is None:
         raise UsageError('give a question: newsbot ask "…" (or --jsonl to read them from standard input)')
     if "\ufffd" in args.question:
@@ -256,6 +259,7 @@ def cmd_ask(args: argparse.Namespace, settings: AppSettings) -> int:
     clean_question(args.question, settings.max_question_chars)  # fail fast, before loading anything
     service = open_service(settings)
     service.load_vectors_meanwhile()
+    service.load_models()  # while Chroma loads: the question's first read of the index waits for it
     answer = ask(service, args.question, [], scope)
     if args.json:
         emit_json(answer.to_dict())

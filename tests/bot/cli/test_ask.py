@@ -41,6 +41,9 @@ class Recorder:
     def load_vectors_meanwhile(self) -> Any:  # what a one-shot ask starts before asking
         self.calls.append(("(vectors loading)", [], None))
 
+    def load_models(self) -> None:  # and does while they load
+        self.calls.append(("(models loading)", [], None))
+
 
 def run_lines(text: bytes, scope: QueryScope | None = None) -> tuple[int, list[dict[str, Any]], Recorder]:
     service = Recorder()
@@ -87,7 +90,8 @@ def test_scope_options_reach_the_service(monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setattr("retrieval.service.open_service", lambda settings, **kw: service)
     assert main(["ask", "--source", "Le Monde", "--source", "AFP", "--since", "2025-08-01", "--until",
                  "2025-08-31", "Qu'a dit Zelensky ?"]) == 0
-    assert service.calls[0][0] == "(vectors loading)"  # Chroma loads its vectors while the question is read
+    # Chroma loads its vectors while the models load, then the question is asked
+    assert [call[0] for call in service.calls[:2]] == ["(vectors loading)", "(models loading)"]
     assert service.calls[-1][2] == QueryScope(since="2025-08-01", until="2025-08-31", sources=("Le Monde", "AFP"))
     assert main(["ask", "Sans limite ?"]) == 0
     assert service.calls[-1][2] is None
