@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from retrieval.errors import StoreUnavailable
 from retrieval.index.scope import ScopeFilter
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ WRITER_HEAP = 64_000_000
 WRITER_WAIT_S = 60.0
 
 
-class PostingsBusy(RuntimeError):
+class PostingsBusy(StoreUnavailable):
     """Another process holds the index's writer."""
 
 
@@ -162,9 +163,12 @@ class Postings:
             try:
                 writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
                 break
-            except ValueError as exc:  # LockBusy: another writer, in this process or another
+            except ValueError:  # LockBusy: another writer, in this process or another
                 if time.monotonic() >= deadline:
-                    raise PostingsBusy(str(exc)) from exc
+                    log.debug("the full-text index's writer is busy", exc_info=True)
+                    raise PostingsBusy(
+                        f"the lexical index {self.path} is being written by another process; try again"
+                    ) from None
                 time.sleep(0.05)
         batch = PostingsBatch(writer)
         try:
