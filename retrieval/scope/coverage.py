@@ -119,6 +119,7 @@ class Coverage:
         else:
             self._articles = list(articles or [])
         self._lock = threading.Lock()
+        self._title_lock = threading.Lock()  # one build: a question needing it while it is built waits
         self._title_index: dict[str, list[int]] | None = None
         self._days: list[dt.date] | None = None  # sorted
         self.index = index
@@ -251,10 +252,12 @@ class Coverage:
         """Each title term (see :func:`_terms`) → the dated articles whose title holds it, built once
         per coverage (a bot or the REPL builds it before questions: ``AnsweringService.warm_up``)."""
         if self._title_index is None:
-            index: dict[str, list[int]] = {}
-            for i, article in enumerate(self.articles):
-                _index_title(index, i, article)
-            self._title_index = index
+            with self._title_lock:
+                if self._title_index is None:
+                    index: dict[str, list[int]] = {}
+                    for i, article in enumerate(self.articles):
+                        _index_title(index, i, article)
+                    self._title_index = index
         return self._title_index
 
     def date_event(self, phrase: str) -> EventDate | None:
