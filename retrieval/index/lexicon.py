@@ -344,11 +344,11 @@ class Lexicon:
             db.execute("UPDATE meta SET value = value + ? WHERE key = 'length'", (length,))
 
     def _delete(self, db: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
-        rows = db.execute(f"SELECT rowid, tokens, length FROM chunks WHERE {where}", params).fetchall()
-        for rowid, _, _ in rows:
+        rows = db.execute(f"SELECT rowid, length FROM chunks WHERE {where}", params).fetchall()
+        for rowid, _ in rows:
             db.execute("DELETE FROM chunks WHERE rowid = ?", (rowid,))
             db.execute("INSERT INTO pending(rid) VALUES (?)", (rowid,))
-        self._count(db, -len(rows), -sum(r[2] for r in rows))
+        self._count(db, -len(rows), -sum(length for _, length in rows))
         return len(rows)
 
     def remove_other_versions(self, article_id: str, article_hash: str) -> int:
