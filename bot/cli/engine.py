@@ -241,26 +241,31 @@ def answer_lines(service: Any, stream: BinaryIO, scope: QueryScope | None) -> in
     return status
 
 
+def _ready_to_ask(settings: AppSettings) -> Any:
+    """The service, its models loading while Chroma loads its vectors in a thread (the question's
+    first read of the index waits for that load: the models would otherwise load after it)."""
+    from retrieval.service import open_service
+
+    service = open_service(settings)
+    service.load_vectors_meanwhile()
+    service.load_models()
+    return service
+
+
 def cmd_ask(args: argparse.Namespace, settings: AppSettings) -> int:
-    from retrieval.service import clean_question, open_service
+    from retrieval.service import clean_question
 
     scope = scope_of(args)
     if args.jsonl:
         if args.question:
             raise UsageError("--jsonl reads the questions from standard input; give no question")
-        service = open_service(settings)
-        service.load_vectors_meanwhile()
-        service.load_models()
-        return answer_lines(service, sys.stdin.buffer, scope)
+        return answer_lines(_ready_to_ask(settings), sys.stdin.buffer, scope)
     if args.question is None:
         raise UsageError('give a question: newsbot ask "…" (or --jsonl to read them from standard input)')
     if "\ufffd" in args.question:
         echo("newsbot: the question held bytes that are not UTF-8: they were replaced by U+FFFD", sys.stderr)
     clean_question(args.question, settings.max_question_chars)  # fail fast, before loading anything
-    service = open_service(settings)
-    service.load_vectors_meanwhile()
-    service.load_models()  # while Chroma loads: the question's first read of the index waits for it
-    answer = ask(service, args.question, [], scope)
+    answer = ask(_ready_to_ask(settings), args.question, [], scope)
     if args.json:
         emit_json(answer.to_dict())
     else:
